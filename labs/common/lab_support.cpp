@@ -1,0 +1,86 @@
+#include "lab_support.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace labkit {
+
+void add_lab_options(CLI::App& app, LabOptions& options, bool serves_objects) {
+    app.add_option("--ns-host", options.ns_host,
+                   "name server host (default: $PYRO_NS_HOST, else search like Pyro4)");
+    app.add_option("--ns-port", options.ns_port,
+                   "name server port (default: $PYRO_NS_PORT or 9090)")
+        ->check(CLI::Range(1, 65535));
+    if (serves_objects) {
+        app.add_option(
+            "--host", options.host,
+            "host or address this program listens on (default: $PYRO_HOST or localhost)");
+        app.add_option("--port", options.port,
+                       "port this program listens on (default: any free port)")
+            ->check(CLI::Range(0, 65535));
+    }
+}
+
+void parse_command_line(CLI::App& app, LabOptions& options, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help() << std::flush;
+        std::exit(0);
+    } catch (const CLI::ParseError& error) {
+        const std::string program = std::filesystem::path(argv[0]).filename().string();
+        std::cerr << program << ": error: " << error.what() << "; see --help" << std::endl;
+        std::exit(2);
+    }
+    options.config = pyro::Config::from_environment();
+    // Only an explicit choice (option or environment) skips Pyro4's search for a name server.
+    if (!options.ns_host && std::getenv("PYRO_NS_HOST") != nullptr) {
+        options.ns_host = options.config.ns_host;
+    }
+    if (options.ns_port) {
+        options.config.ns_port = *options.ns_port;
+    }
+}
+
+pyro::DaemonOptions daemon_options(const LabOptions& options) {
+    pyro::DaemonOptions daemon;
+    daemon.host = options.host;
+    daemon.port = options.port;
+    return daemon;
+}
+
+pyro::NameServer find_name_server(const LabOptions& options) {
+    return pyro::locate_ns(options.config, options.ns_host, options.ns_port);
+}
+
+void register_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri,
+                   const pyro::Config& config) {
+    try {
+        const pyro::Uri existing = ns.lookup(name);
+        if (existing != uri) {
+            pyro::Proxy other(existing, config);
+            other.set_timeout(std::chrono::seconds(2));
+            other.ping(); // throws when nobody answers there any more
+            std::cout << "Note: '" << name << "' was registered to another running object ("
+                      << existing.str() << "); replacing it with this one." << std::endl;
+        }
+    } catch (const pyro::NamingError&) {
+        // Not registered yet: the usual case.
+    } catch (const pyro::CommunicationError&) {
+        // Registered to a server that is gone: replacing it is what the student wants.
+    }
+    ns.register_name(name, uri);
+}
+
+int run_program(std::string_view program, const std::function<int()>& body) {
+    std::cout << std::unitbuf;
+    try {
+        return body();
+    } catch (const std::exception& error) {
+        std::cerr << program << ": error: " << error.what() << std::endl;
+        return 1;
+    }
+}
+
+} // namespace labkit

@@ -1,0 +1,46 @@
+// Lab 2, exercise 1 — the echo server.
+//
+// A remote object is an ordinary C++ object that a *daemon* makes reachable over the network.
+// Clients find it by name through the *name server*, so they need not know its address.
+#include <iostream>
+
+#include "lab_support.hpp"
+
+// The remote object. Nothing here knows about the network: it is a plain class.
+struct EchoServer {
+    // Returns the message unchanged, whatever its type (text, number, list, ...).
+    pyro::Value echo(const pyro::Value& message) const {
+        std::cout << "echo(" << message.repr() << ")" << std::endl;
+        return message;
+    }
+};
+
+int main(int argc, char** argv) {
+    return labkit::run_program("echo-server", [&] {
+        CLI::App app{"Serves an echo object under the name 'echo.server'."};
+        labkit::LabOptions options;
+        labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::parse_command_line(app, options, argc, argv);
+
+        // 1. Find the name server first: without it no client could find us.
+        pyro::NameServer ns = labkit::find_name_server(options);
+
+        // 2. Start a daemon and give it the object; each exposed method is one line.
+        pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        const pyro::Uri uri =
+            daemon.register_object(std::make_shared<EchoServer>(),
+                                   pyro::methods<EchoServer>().expose("echo", &EchoServer::echo));
+
+        // 3. Publish the object's URI under a well-known name.
+        labkit::register_name(ns, "echo.server", uri, options.config);
+        std::cout << "Echo server ready. Object URI: " << uri.str() << std::endl;
+        std::cout << "Registered as 'echo.server'. Press Ctrl-C to stop." << std::endl;
+
+        // 4. Serve calls until Ctrl-C, then take the name back out of the name server.
+        daemon.request_loop();
+        ns.remove("echo.server");
+        std::cout << "Echo server stopped; 'echo.server' removed from the name server."
+                  << std::endl;
+        return 0;
+    });
+}

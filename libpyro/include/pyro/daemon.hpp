@@ -1,0 +1,121 @@
+// pyro::Daemon — serves C++ objects to Pyro4 clients (C++ or Python).
+//
+//   pyro::Daemon daemon(config);                        // binds now (port 0: a free port)
+//   auto uri = daemon.register_object(std::make_shared<Echo>(),
+//                                     pyro::methods<Echo>().expose("echo", &Echo::echo),
+//                                     "echo.server");
+//   daemon.request_loop();                              // serves until Ctrl-C or shutdown()
+//
+// One I/O thread multiplexes every connection; method calls run on a pool of worker threads, so
+// a slow method or a callback never stops other clients. Servants may be called from several
+// worker threads at once: protect their state. The Daemon itself is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pyro/config.hpp"
+#include "pyro/methods.hpp"
+#include "pyro/uri.hpp"
+
+namespace pyro {
+
+// Pyro4's instance modes: one object for everybody (Single), one per client connection (Session),
+// a fresh one for every call (PerCall).
+enum class InstanceMode { Single, Session, PerCall };
+
+struct DaemonOptions {
+    std::optional<std::string> host;     // default: config.host
+    int port = 0;                        // 0: a free port chosen by the system
+    std::string unix_socket;             // when set, listen on this Unix socket instead of TCP
+    std::optional<std::string> nat_host; // default: config.nathost; advertised in URIs
+    int nat_port = 0;                    // default: config.natport (0: the real port)
+    std::optional<std::string> hmac_key; // default: config.hmac_key
+    std::size_t worker_threads = 0;      // 0: min(config.threadpool_size, 16)
+};
+
+class Daemon {
+public:
+    // Binds the socket at once. Throws CommunicationError with one line saying what to do when
+    // the address is in use or cannot be bound.
+    explicit Daemon(Config config = {}, DaemonOptions options = {});
+    ~Daemon(); // shuts down and joins every thread
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Registers one object for all clients; returns its URI. An empty id gets a generated
+    // "obj_<32 hex>" id. Throws DaemonError when the id is taken.
+    template <class T>
+    Uri register_object(std::shared_ptr<T> servant, const methods<T>& interface,
+                        std::string object_id = {}) {
+        return register_entry(
+            std::move(object_id), interface.interface(), InstanceMode::Single,
+            [servant] { return std::shared_ptr<void>(servant); }, servant);
+    }
+
+    // Registers a class: the daemon makes instances as the mode says, with the factory (default:
+    // T's default constructor).
+    template <class T>
+    Uri register_class(
+        const methods<T>& interface, InstanceMode mode, std::string object_id = {},
+        std::function<std::shared_ptr<T>()> factory = [] { return std::make_shared<T>(); }) {
+        std::shared_ptr<void> single;
+        if (mode == InstanceMode::Single) {
+            single = factory();
+        }
+        return register_entry(
+            std::move(object_id), interface.interface(), mode,
+            [factory] { return std::shared_ptr<void>(factory()); }, single);
+    }
+
+    // Removes an object; unknown ids are ignored. Calls already running finish.
+    void unregister(std::string_view object_id);
+
+    // The URI of a registered (or any) object id on this daemon, with the NAT address if set.
+    [[nodiscard]] Uri uri_for(std::string_view object_id) const;
+    // "127.0.0.1:45123", "[::1]:45123" or "./u:/path" — where clients connect (NAT applied).
+    [[nodiscard]] std::string location() const;
+    // The address actually bound (no NAT), for printing where the daemon runs.
+    [[nodiscard]] std::string bound_location() const;
+    [[nodiscard]] int port() const;
+    // Object ids in registration order, "Pyro.Daemon" first.
+    [[nodiscard]] std::vector<std::string> registered() const;
+
+    // Serves on the calling thread until shutdown() or, when handle_signals, SIGINT/SIGTERM.
+    void request_loop(bool handle_signals = true);
+    // Stops request_loop or the background thread; thread-safe, callable from a servant.
+    void shutdown();
+
+    // Serves on a background thread until the handle is destroyed (or shutdown()).
+    class Background {
+    public:
+        explicit Background(Daemon& daemon);
+        ~Background();
+        Background(const Background&) = delete;
+        Background& operator=(const Background&) = delete;
+
+    private:
+        Daemon& daemon_;
+        struct Thread;
+        std::unique_ptr<Thread> thread_;
+    };
+    [[nodiscard]] std::unique_ptr<Background> run_in_background() {
+        return std::make_unique<Background>(*this);
+    }
+
+    struct Impl;
+
+private:
+    Uri register_entry(std::string object_id, Interface interface, InstanceMode mode,
+                       std::function<std::shared_ptr<void>()> factory,
+                       std::shared_ptr<void> single);
+
+    std::shared_ptr<Impl> impl_;
+};
+
+} // namespace pyro

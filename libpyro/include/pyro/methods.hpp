@@ -1,0 +1,226 @@
+// Exposing a C++ class as a remote object: one line per method.
+//
+//   struct Calculator {
+//       int add(int a, int b) const { return a + b; }
+//       void reset() noexcept;
+//   };
+//   auto interface = pyro::methods<Calculator>()
+//                        .expose("add", &Calculator::add)
+//                        .oneway("reset", &Calculator::reset);
+//
+// Arguments and results convert through pyro::convert (convert.hpp). A remote caller that sends
+// the wrong number or types of arguments gets a builtins.TypeError naming the method and the
+// first bad argument; the servant is never called. Lambdas taking the servant first work too:
+//   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); })
+// Give parameter names to accept Python keyword arguments; trailing std::optional parameters may
+// be left out by the caller (they arrive as std::nullopt):
+//   .expose("greet", &Greeter::greet, {"name", "greeting"})
+//
+// A methods<T> is a value built once before registering the object with a Daemon; building is
+// not thread-safe, using the finished Interface from many threads is.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeindex>
+#include <utility>
+#include <vector>
+
+#include "pyro/convert.hpp"
+#include "pyro/detail/callable_traits.hpp"
+#include "pyro/errors.hpp"
+#include "pyro/value.hpp"
+
+namespace pyro {
+
+// What Pyro4 calls an object's metadata: sent in the connect handshake so proxies know what to
+// call and what not to wait for.
+struct ObjectMetadata {
+    std::vector<std::string> methods;
+    std::vector<std::string> oneway; // also listed in methods
+    std::vector<std::string> attrs;
+    friend bool operator==(const ObjectMetadata&, const ObjectMetadata&) = default;
+};
+
+// The remote interface of one class, type-erased so a daemon can hold objects of any class.
+// Calls take the servant as void*; it must point to an object of the class the interface was
+// built for.
+class Interface {
+public:
+    using Invoker =
+        std::function<Value(void* servant, const Value::Items& args, const Value::Entries& kwargs)>;
+    using Getter = std::function<Value(void* servant)>;
+    using Setter = std::function<void(void* servant, const Value& value)>;
+
+    [[nodiscard]] const ObjectMetadata& metadata() const { return metadata_; }
+    [[nodiscard]] bool has_method(std::string_view name) const;
+    [[nodiscard]] bool is_oneway(std::string_view name) const;
+    [[nodiscard]] bool has_attribute(std::string_view name) const;
+
+    // Calls a method. Throws RemoteError("builtins.AttributeError") for a name that is not
+    // exposed, TypeError for bad arguments, and whatever the servant throws.
+    Value invoke(void* servant, std::string_view method, const Value::Items& args,
+                 const Value::Entries& kwargs) const;
+    // Reads or writes an exposed attribute; AttributeError for unknown or read-only ones.
+    Value get_attribute(void* servant, std::string_view name) const;
+    void set_attribute(void* servant, std::string_view name, const Value& value) const;
+
+    void add_method(std::string name, Invoker invoker, bool oneway);
+    void add_attribute(std::string name, Getter getter, Setter setter);
+
+private:
+    struct Method {
+        Invoker invoke;
+        bool oneway = false;
+    };
+    struct Attribute {
+        Getter get;
+        Setter set; // empty: read-only
+    };
+    std::map<std::string, Method, std::less<>> methods_;
+    std::map<std::string, Attribute, std::less<>> attributes_;
+    ObjectMetadata metadata_;
+};
+
+namespace detail {
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// Lines up positional and keyword arguments with the parameters, the way Python reports
+// mistakes: "add() takes 2 arguments but 3 were given", "greet() got an unexpected keyword
+// argument 'x'". Returns one pointer per parameter; nullptr where an optional one was left out.
+std::vector<const Value*> bind_arguments(std::string_view method, std::size_t parameter_count,
+                                         const std::vector<std::string>& parameter_names,
+                                         const std::vector<bool>& optional,
+                                         const Value::Items& args, const Value::Entries& kwargs);
+
+// Adds "add() argument 2: " in front of a conversion error.
+[[noreturn]] void bad_argument(std::string_view method, std::size_t index, const TypeError& error);
+
+template <class Param>
+std::remove_cvref_t<Param> convert_argument(std::string_view method, std::size_t index,
+                                            const Value* value) {
+    using Target = std::remove_cvref_t<Param>;
+    static_assert(Convertible<Target>,
+                  "this parameter type has no pyro::convert specialisation (see convert.hpp)");
+    try {
+        return from_value<Target>(value ? *value : Value());
+    } catch (const TypeError& error) {
+        bad_argument(method, index, error);
+    }
+}
+
+template <class T, class F>
+Interface::Invoker make_invoker(std::string name, F f, std::vector<std::string> names) {
+    using traits = callable_traits<F>;
+    using params = typename traits::params::tuple;
+    constexpr std::size_t count = traits::params::count;
+    return [name = std::move(name), f = std::move(f), names = std::move(names)](
+               void* servant, const Value::Items& args, const Value::Entries& kwargs) -> Value {
+        static const std::vector<bool> optional = []<std::size_t... I>(std::index_sequence<I...>) {
+            return std::vector<bool>{is_optional<std::tuple_element_t<I, params>>::value...};
+        }
+        (std::make_index_sequence<count>{});
+        const auto slots = bind_arguments(name, count, names, optional, args, kwargs);
+        T& object = *static_cast<T*>(servant);
+        return [&]<std::size_t... I>(std::index_sequence<I...>)->Value {
+            // Convert every argument before calling, so a bad one never reaches the servant.
+            auto converted = std::tuple<std::tuple_element_t<I, params>...>{
+                convert_argument<std::tuple_element_t<I, params>>(name, I, slots[I])...};
+            using result = typename traits::result;
+            if constexpr (std::is_void_v<result>) {
+                std::invoke(f, object, std::move(std::get<I>(converted))...);
+                return Value();
+            } else {
+                return to_value(std::invoke(f, object, std::move(std::get<I>(converted))...));
+            }
+        }
+        (std::make_index_sequence<count>{});
+    };
+}
+
+} // namespace detail
+
+template <class T>
+class methods {
+public:
+    // Exposes a member function (or a callable taking T& first) under a remote name.
+    template <class F>
+    methods& expose(std::string name, F f, std::vector<std::string> parameter_names = {}) {
+        auto invoker = detail::make_invoker<T>(name, std::move(f), std::move(parameter_names));
+        interface_.add_method(std::move(name), std::move(invoker), false);
+        return *this;
+    }
+
+    // Like expose, but callers do not wait for the call to finish and get no result or error
+    // (Pyro4's @oneway). Listed in the metadata, so Python proxies know too.
+    template <class F>
+    methods& oneway(std::string name, F f, std::vector<std::string> parameter_names = {}) {
+        auto invoker = detail::make_invoker<T>(name, std::move(f), std::move(parameter_names));
+        interface_.add_method(std::move(name), std::move(invoker), true);
+        return *this;
+    }
+
+    // A read-only remote attribute (Pyro4's exposed property): getter is a const member function
+    // or a pointer to a data member.
+    template <class G>
+    methods& attribute(std::string name, G getter) {
+        interface_.add_attribute(std::move(name), make_getter(getter), {});
+        return *this;
+    }
+
+    // A read-write remote attribute: a getter and a setter member function (or, with a pointer to
+    // a data member for both, the member itself).
+    template <class G, class S>
+    methods& attribute(std::string name, G getter, S setter) {
+        std::string setter_name = name;
+        interface_.add_attribute(std::move(name), make_getter(getter),
+                                 make_setter(std::move(setter_name), setter));
+        return *this;
+    }
+
+    [[nodiscard]] const Interface& interface() const& { return interface_; }
+    [[nodiscard]] Interface interface() && { return std::move(interface_); }
+    operator const Interface&() const& { return interface_; }
+    operator Interface() && { return std::move(interface_); }
+
+private:
+    template <class G>
+    static Interface::Getter make_getter(G getter) {
+        return [getter](void* servant) -> Value {
+            return to_value(std::invoke(getter, *static_cast<T*>(servant)));
+        };
+    }
+
+    template <class S>
+    static Interface::Setter make_setter(std::string name, S setter) {
+        if constexpr (std::is_member_object_pointer_v<S>) {
+            using Field = std::remove_cvref_t<decltype(std::declval<T&>().*setter)>;
+            return [name, setter](void* servant, const Value& value) {
+                static_cast<T*>(servant)->*setter =
+                    detail::convert_argument<Field>(name, 0, &value);
+            };
+        } else {
+            using traits = detail::callable_traits<S>;
+            static_assert(traits::params::count == 1, "a setter takes exactly one value");
+            using Param = std::tuple_element_t<0, typename traits::params::tuple>;
+            return [name, setter](void* servant, const Value& value) {
+                std::invoke(setter, *static_cast<T*>(servant),
+                            detail::convert_argument<Param>(name, 0, &value));
+            };
+        }
+    }
+
+    Interface interface_;
+};
+
+} // namespace pyro

@@ -1,0 +1,109 @@
+// pyro::Proxy — calls a remote object as if it were local.
+//
+//   pyro::Proxy echo("PYRONAME:echo.server");          // resolved through the name server
+//   std::string reply = echo.call<std::string>("echo", "hello");
+//
+// The connection is made on first use (or bind()): the handshake fetches the object's metadata,
+// so the proxy knows its methods, oneway methods and attributes (Pyro4's _pyroMethods,
+// _pyroOneway, _pyroAttrs). A call to a name the object does not expose fails locally with an
+// AttributeError-style RemoteError, without a round trip. Remote exceptions arrive as C++
+// exceptions: Pyro4.errors.* as the matching pyro:: class, anything else as RemoteError carrying
+// the Python class name; all carry the remote traceback.
+//
+// A proxy may be shared between threads: calls on one proxy are serialised (one connection).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "pyro/config.hpp"
+#include "pyro/convert.hpp"
+#include "pyro/methods.hpp"
+#include "pyro/serializer.hpp"
+#include "pyro/uri.hpp"
+#include "pyro/value.hpp"
+
+namespace pyro {
+
+class Proxy {
+public:
+    // Takes the serializer (PYRO_SERIALIZER), timeout (PYRO_COMMTIMEOUT), HMAC key and name
+    // server location from config. Does not connect yet.
+    explicit Proxy(Uri uri, Config config = {});
+    explicit Proxy(std::string_view uri, Config config = {});
+    ~Proxy();
+    Proxy(Proxy&&) noexcept;
+    Proxy& operator=(Proxy&&) noexcept;
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
+
+    // Calls a method and converts the result: call<int>("add", 2, 3). A oneway method returns at
+    // once (R must then be void or Value). Blocks until the result arrives or the timeout passes
+    // (TimeoutError); a lost connection gives ConnectionClosedError.
+    template <class R = Value, class... Args>
+    R call(std::string_view method, const Args&... args) {
+        Value result = invoke(method, Value::Items{pyro::to_value(args)...});
+        if constexpr (std::is_void_v<R>) {
+            return;
+        } else {
+            return from_value<R>(result);
+        }
+    }
+
+    // The dynamic form: positional and keyword arguments as Values.
+    Value invoke(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
+    // Sends the call with FLAGS_ONEWAY whatever the metadata says; does not wait.
+    void invoke_oneway(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
+
+    // Remote attributes (Pyro4's exposed properties).
+    Value get_attribute(std::string_view name);
+    template <class R>
+    R get(std::string_view name) {
+        return from_value<R>(get_attribute(name));
+    }
+    void set_attribute(std::string_view name, const Value& value);
+
+    // Connects now (resolving PYRONAME/PYROMETA) and performs the handshake.
+    void bind();
+    // Closes the connection; the next call connects again.
+    void release();
+    // MSG_PING round trip, without metadata or a method call.
+    void ping();
+
+    // What the remote object exposes (connects first if needed).
+    [[nodiscard]] const ObjectMetadata& metadata();
+
+    // The URI as given, and the PYRO: URI actually connected to (after resolution).
+    [[nodiscard]] const Uri& uri() const;
+    [[nodiscard]] Uri resolved_uri();
+
+    void set_timeout(std::chrono::duration<double> timeout); // 0: wait forever
+    void set_hmac_key(std::string key);
+    void set_serializer(SerializerKind serializer);
+    [[nodiscard]] SerializerKind serializer() const;
+    // Pyro4's correlation id: sent as CORR on every frame when set (16 raw bytes).
+    void set_correlation_id(std::string id16);
+
+    // Pyro4's class dict for a proxy, to pass this object as an argument (callbacks).
+    [[nodiscard]] Value to_value() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+// Proxies travel as Pyro4.core.Proxy class dicts; a received URI string, URI dict or Proxy dict
+// becomes a fresh, unconnected Proxy (with the default Config).
+template <>
+struct convert<Proxy> {
+    static constexpr std::string_view python_name = "Proxy";
+    static Value to(const Proxy& proxy) { return proxy.to_value(); }
+    static Proxy from(const Value& value);
+};
+
+} // namespace pyro

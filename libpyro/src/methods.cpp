@@ -1,0 +1,141 @@
+#include "pyro/methods.hpp"
+
+#include <algorithm>
+
+namespace pyro {
+
+namespace {
+
+[[noreturn]] void attribute_error(const std::string& message) {
+    throw RemoteError("builtins.AttributeError", message);
+}
+
+std::string plural(std::size_t n, std::string_view word) {
+    return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+} // namespace
+
+bool Interface::has_method(std::string_view name) const {
+    return methods_.contains(name);
+}
+
+bool Interface::is_oneway(std::string_view name) const {
+    const auto found = methods_.find(name);
+    return found != methods_.end() && found->second.oneway;
+}
+
+bool Interface::has_attribute(std::string_view name) const {
+    return attributes_.contains(name);
+}
+
+Value Interface::invoke(void* servant, std::string_view method, const Value::Items& args,
+                        const Value::Entries& kwargs) const {
+    const auto found = methods_.find(method);
+    if (found == methods_.end()) {
+        attribute_error("remote object has no exposed method '" + std::string(method) + "'");
+    }
+    return found->second.invoke(servant, args, kwargs);
+}
+
+Value Interface::get_attribute(void* servant, std::string_view name) const {
+    const auto found = attributes_.find(name);
+    if (found == attributes_.end()) {
+        attribute_error("attempt to access unexposed or unknown remote attribute '" +
+                        std::string(name) + "'");
+    }
+    return found->second.get(servant);
+}
+
+void Interface::set_attribute(void* servant, std::string_view name, const Value& value) const {
+    const auto found = attributes_.find(name);
+    if (found == attributes_.end()) {
+        attribute_error("attempt to access unexposed or unknown remote attribute '" +
+                        std::string(name) + "'");
+    }
+    if (!found->second.set) {
+        attribute_error("remote attribute '" + std::string(name) + "' is read-only");
+    }
+    found->second.set(servant, value);
+}
+
+void Interface::add_method(std::string name, Invoker invoker, bool oneway) {
+    if (methods_.contains(name) || attributes_.contains(name)) {
+        throw PyroError("'" + name + "' is exposed twice");
+    }
+    metadata_.methods.push_back(name);
+    if (oneway) {
+        metadata_.oneway.push_back(name);
+    }
+    methods_.emplace(std::move(name), Method{std::move(invoker), oneway});
+}
+
+void Interface::add_attribute(std::string name, Getter getter, Setter setter) {
+    if (methods_.contains(name) || attributes_.contains(name)) {
+        throw PyroError("'" + name + "' is exposed twice");
+    }
+    metadata_.attrs.push_back(name);
+    attributes_.emplace(std::move(name), Attribute{std::move(getter), std::move(setter)});
+}
+
+namespace detail {
+
+std::vector<const Value*> bind_arguments(std::string_view method, std::size_t parameter_count,
+                                         const std::vector<std::string>& parameter_names,
+                                         const std::vector<bool>& optional,
+                                         const Value::Items& args, const Value::Entries& kwargs) {
+    const std::string name(method);
+    const auto required = static_cast<std::size_t>(
+        std::find(optional.rbegin(), optional.rend(), false).base() - optional.begin());
+    if (args.size() > parameter_count) {
+        throw TypeError(name + "() takes " + plural(parameter_count, "argument") + " but " +
+                        std::to_string(args.size()) + (args.size() == 1 ? " was" : " were") +
+                        " given");
+    }
+    std::vector<const Value*> slots(parameter_count, nullptr);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        slots[i] = &args[i];
+    }
+    for (const auto& [key, value] : kwargs) {
+        if (!key.is_string()) {
+            throw TypeError(name + "() keywords must be strings");
+        }
+        const auto& keyword = key.as_string();
+        const auto position = std::find(parameter_names.begin(), parameter_names.end(), keyword);
+        if (position == parameter_names.end() ||
+            static_cast<std::size_t>(position - parameter_names.begin()) >= parameter_count) {
+            throw TypeError(name + "() got an unexpected keyword argument '" + keyword + "'");
+        }
+        auto& slot = slots[static_cast<std::size_t>(position - parameter_names.begin())];
+        if (slot != nullptr) {
+            throw TypeError(name + "() got multiple values for argument '" + keyword + "'");
+        }
+        slot = &value;
+    }
+    std::vector<std::string> missing;
+    for (std::size_t i = 0; i < required; ++i) {
+        if (slots[i] == nullptr && !optional[i]) {
+            missing.push_back(i < parameter_names.size() ? "'" + parameter_names[i] + "'"
+                                                         : "argument " + std::to_string(i + 1));
+        }
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < missing.size(); ++i) {
+            list += (i == 0 ? "" : (i + 1 == missing.size() ? " and " : ", ")) + missing[i];
+        }
+        throw TypeError(name + "() takes " + plural(parameter_count, "argument") + " but " +
+                        std::to_string(args.size() + kwargs.size()) +
+                        (args.size() + kwargs.size() == 1 ? " was" : " were") + " given (missing " +
+                        list + ")");
+    }
+    return slots;
+}
+
+void bad_argument(std::string_view method, std::size_t index, const TypeError& error) {
+    throw TypeError(std::string(method) + "() argument " + std::to_string(index + 1) + ": " +
+                    error.what());
+}
+
+} // namespace detail
+} // namespace pyro

@@ -1,0 +1,159 @@
+#include "net.hpp"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include <cstring>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "pyro/errors.hpp"
+
+namespace pyro::detail {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Endpoint unix_endpoint(const std::string& path) {
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+        throw CommunicationError("Unix socket path too long (" + std::to_string(path.size()) +
+                                 " bytes, at most " +
+                                 std::to_string(sizeof(sockaddr_un::sun_path) - 1) + "): " + path);
+    }
+    return Endpoint(asio::local::stream_protocol::endpoint(path));
+}
+
+namespace {
+
+std::vector<tcp::endpoint> resolve(const std::string& host, int port, int prefer_ip_version,
+                                   bool passive) {
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    boost::system::error_code error;
+    const auto flags = passive ? tcp::resolver::passive : tcp::resolver::flags();
+    const std::string name = host.empty() ? "0.0.0.0" : host;
+    // Bracketed IPv6 literals are how URIs write them; the resolver wants them bare.
+    std::string bare = name;
+    if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
+        bare = bare.substr(1, bare.size() - 2);
+    }
+    const auto results = resolver.resolve(bare, std::to_string(port), flags, error);
+    if (error) {
+        throw CommunicationError("cannot resolve host '" + name + "': " + error.message());
+    }
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& result : results) {
+        endpoints.push_back(result.endpoint());
+    }
+    // Pyro4's PREFER_IP_VERSION (default 4): IPv4 addresses first, as "localhost" may also
+    // resolve to ::1 and a Python peer listens on IPv4.
+    std::stable_partition(endpoints.begin(), endpoints.end(), [&](const tcp::endpoint& e) {
+        return prefer_ip_version == 6 ? e.address().is_v6() : e.address().is_v4();
+    });
+    if (endpoints.empty()) {
+        throw CommunicationError("host '" + name + "' has no address");
+    }
+    return endpoints;
+}
+
+} // namespace
+
+Endpoint resolve_bind_endpoint(const std::string& host, int port, int prefer_ip_version) {
+    return Endpoint(resolve(host, port, prefer_ip_version, true).front());
+}
+
+std::vector<Endpoint> resolve_connect_endpoints(const std::string& host, int port,
+                                                int prefer_ip_version) {
+    std::vector<Endpoint> out;
+    for (const auto& endpoint : resolve(host, port, prefer_ip_version, false)) {
+        out.emplace_back(endpoint);
+    }
+    return out;
+}
+
+void open_and_listen(Acceptor& acceptor, const Endpoint& endpoint, const std::string& what,
+                     bool reuse_address) {
+    boost::system::error_code error;
+    acceptor.open(endpoint.protocol(), error);
+    if (!error && reuse_address && endpoint.protocol().family() != AF_UNIX) {
+        acceptor.set_option(asio::socket_base::reuse_address(true), error);
+    }
+    if (!error) {
+        acceptor.bind(endpoint, error);
+    }
+    if (!error) {
+        acceptor.listen(asio::socket_base::max_listen_connections, error);
+    }
+    if (error == asio::error::address_in_use) {
+        throw CommunicationError("cannot listen on " + what +
+                                 ": the address is already in use — another program (perhaps a "
+                                 "server or name server left running) holds it; stop that "
+                                 "program or choose another port");
+    }
+    if (error) {
+        throw CommunicationError("cannot listen on " + what + ": " + error.message());
+    }
+}
+
+int local_port(const Acceptor& acceptor) {
+    const Endpoint endpoint = acceptor.local_endpoint();
+    const auto* address = endpoint.data();
+    if (address->sa_family == AF_INET) {
+        return ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port);
+    }
+    if (address->sa_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(address)->sin6_port);
+    }
+    return 0;
+}
+
+std::string host_port_text(const std::string& host, int port) {
+    if (host.find(':') != std::string::npos && !host.starts_with("[")) {
+        return "[" + host + "]:" + std::to_string(port);
+    }
+    return host + ":" + std::to_string(port);
+}
+
+std::string describe_endpoint(const Endpoint& endpoint) {
+    const auto* address = endpoint.data();
+    if (address->sa_family == AF_INET || address->sa_family == AF_INET6) {
+        tcp::endpoint ip;
+        std::memcpy(ip.data(), address, std::min<std::size_t>(endpoint.size(), ip.capacity()));
+        return host_port_text(ip.address().to_string(), ip.port());
+    }
+    if (address->sa_family == AF_UNIX) {
+        return "./u:" + std::string(reinterpret_cast<const sockaddr_un*>(address)->sun_path);
+    }
+    return "?";
+}
+
+void set_nodelay(Socket& socket) {
+    const int on = 1;
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+bool is_normal_disconnect(const boost::system::error_code& error) {
+    return error == asio::error::eof || error == asio::error::connection_reset ||
+           error == asio::error::operation_aborted || error == asio::error::broken_pipe ||
+           error == asio::error::bad_descriptor;
+}
+
+asio::awaitable<Message> async_read_message(Socket& socket, const MessageLimits& limits) {
+    MessageReader reader(limits);
+    std::array<std::uint8_t, message_header_size> header{};
+    co_await asio::async_read(socket, asio::buffer(header), asio::use_awaitable);
+    reader.feed(std::span<const std::uint8_t>(header));
+    std::vector<std::uint8_t> chunk;
+    while (!reader.has_message()) {
+        chunk.resize(std::min<std::size_t>(reader.bytes_wanted(), 64 * 1024));
+        co_await asio::async_read(socket, asio::buffer(chunk), asio::use_awaitable);
+        reader.feed(std::span<const std::uint8_t>(chunk));
+    }
+    co_return reader.take();
+}
+
+} // namespace pyro::detail

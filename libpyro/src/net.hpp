@@ -1,0 +1,44 @@
+// Socket plumbing shared by the daemon and the proxy: one generic stream socket type for TCP
+// (IPv4/IPv6) and Unix sockets, address texts, friendly bind errors and frame I/O.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/asio.hpp>
+
+#include "pyro/message.hpp"
+
+namespace pyro::detail {
+
+using Protocol = boost::asio::generic::stream_protocol;
+using Socket = Protocol::socket;
+using Acceptor = boost::asio::basic_socket_acceptor<Protocol>;
+using Endpoint = Protocol::endpoint;
+
+[[nodiscard]] Endpoint unix_endpoint(const std::string& path);
+// The address to listen on for a host name ("localhost", "0.0.0.0", "::1", "" = all IPv4);
+// IPv4 first unless prefer_ip_version is 6. Throws CommunicationError naming the host.
+[[nodiscard]] Endpoint resolve_bind_endpoint(const std::string& host, int port,
+                                             int prefer_ip_version);
+// Every address a client may connect to for host:port, preferred family first.
+[[nodiscard]] std::vector<Endpoint> resolve_connect_endpoints(const std::string& host, int port,
+                                                              int prefer_ip_version);
+// Opens, binds and listens; an address in use gives one line saying what to do.
+void open_and_listen(Acceptor& acceptor, const Endpoint& endpoint, const std::string& what,
+                     bool reuse_address);
+[[nodiscard]] int local_port(const Acceptor& acceptor);
+// "host:port", "[::1]:port".
+[[nodiscard]] std::string host_port_text(const std::string& host, int port);
+// "127.0.0.1:5555", "[::1]:5555", "./u:/tmp/x.sock".
+[[nodiscard]] std::string describe_endpoint(const Endpoint& endpoint);
+void set_nodelay(Socket& socket);
+// EOF, reset, aborted: a peer that went away, not worth a log line.
+[[nodiscard]] bool is_normal_disconnect(const boost::system::error_code& error);
+
+// Reads one frame: the header first, then the rest in pieces, so memory follows the bytes that
+// really arrive.
+[[nodiscard]] boost::asio::awaitable<Message> async_read_message(Socket& socket,
+                                                                 const MessageLimits& limits);
+
+} // namespace pyro::detail

@@ -1,0 +1,471 @@
+#include "pyro/proxy.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+
+#include <sys/socket.h>
+
+#include "net.hpp"
+#include "protocol.hpp"
+#include "pyro/errors.hpp"
+#include "pyro/message.hpp"
+#include "pyro/name_server.hpp"
+#include "pyro/remote_exception.hpp"
+
+namespace pyro {
+
+namespace asio = boost::asio;
+using detail::Socket;
+
+struct Proxy::Impl {
+    Uri uri;
+    Config config;
+    SerializerKind serializer;
+    std::string hmac_key;
+    std::chrono::duration<double> timeout;
+    std::string correlation_id;
+    MessageLimits limits;
+
+    std::optional<Uri> connected;
+    std::optional<ObjectMetadata> metadata;
+    std::uint16_t seq = 0;
+
+    asio::io_context io{1};
+    std::optional<Socket> socket;
+    std::mutex mutex; // one call at a time on the one connection
+
+    Impl(Uri u, Config c)
+        : uri(std::move(u)), config(std::move(c)),
+          serializer(serializer_from_name(config.serializer)),
+          hmac_key(config.hmac_key.value_or("")), timeout(config.comm_timeout) {
+        limits.max_message_size = config.max_message_size;
+    }
+
+    // Pyro4 names a peer as Python prints its socket address: ('127.0.0.1', 9090).
+    std::string peer_text() const {
+        const Uri& target = connected ? *connected : uri;
+        if (target.is_unix_socket()) {
+            return "'" + target.socket_path() + "'";
+        }
+        return "('" + target.host() + "', " + std::to_string(target.port().value_or(0)) + ")";
+    }
+    std::string trace_peer() const { return connected ? connected->location() : uri.location(); }
+
+    // Runs the I/O context until the started operation completes or the timeout passes.
+    void run_io(const char* what) {
+        io.restart();
+        if (timeout.count() > 0) {
+            io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+            if (!io.stopped()) {
+                close();
+                io.restart();
+                io.run(); // let the cancelled operation finish before its buffers go
+                throw TimeoutError(std::string(what) + ": timeout");
+            }
+        } else {
+            io.run();
+        }
+    }
+
+    void close() {
+        if (socket) {
+            boost::system::error_code ignored;
+            socket->shutdown(asio::socket_base::shutdown_both, ignored);
+            socket->close(ignored);
+        }
+    }
+
+    void disconnect() {
+        close();
+        socket.reset();
+        connected.reset();
+    }
+
+    // An idle connection whose peer went away (server restarted) is noticed before a request is
+    // sent on it, so the call can go to a fresh connection safely.
+    bool connection_alive() {
+        if (!socket || !socket->is_open()) {
+            return false;
+        }
+        char byte;
+        const auto n = ::recv(socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    void send(const Message& message) {
+        if (config.trace) {
+            detail::trace_frame(true, trace_peer(), message);
+        }
+        const std::string frame = encode_message(message, hmac_key, limits);
+        boost::system::error_code error;
+        asio::async_write(*socket, asio::buffer(frame),
+                          [&](const boost::system::error_code& e, std::size_t) { error = e; });
+        run_io("sending");
+        if (error) {
+            throw ConnectionClosedError("sending: connection lost: " + error.message());
+        }
+    }
+
+    Message receive() {
+        std::optional<Message> received;
+        std::exception_ptr failure;
+        asio::co_spawn(io, detail::async_read_message(*socket, limits),
+                       [&](std::exception_ptr e, Message m) {
+                           failure = e;
+                           if (!e) {
+                               received = std::move(m);
+                           }
+                       });
+        run_io("receiving");
+        if (failure) {
+            try {
+                std::rethrow_exception(failure);
+            } catch (const boost::system::system_error& error) {
+                if (error.code() == asio::error::eof) {
+                    throw ConnectionClosedError("receiving: not enough data");
+                }
+                throw ConnectionClosedError("receiving: connection lost: " +
+                                            std::string(error.what()));
+            }
+        }
+        if (config.trace) {
+            detail::trace_frame(false, trace_peer(), *received);
+        }
+        verify_hmac(*received, hmac_key);
+        return std::move(*received);
+    }
+
+    Message new_message(MessageType type, std::uint16_t message_flags, const Value& payload) {
+        Message message;
+        message.type = type;
+        message.flags = message_flags;
+        message.seq = seq;
+        message.serializer_id = static_cast<std::uint16_t>(serializer);
+        if (!correlation_id.empty()) {
+            message.annotations.push_back({"CORR", correlation_id});
+        }
+        message.payload = serialize(serializer, payload);
+        if (config.compression) {
+            compress_payload(message);
+        }
+        return message;
+    }
+
+    void open_socket(const Uri& target) {
+        std::vector<detail::Endpoint> endpoints;
+        if (target.is_unix_socket()) {
+            endpoints.push_back(detail::unix_endpoint(target.socket_path()));
+        } else {
+            endpoints = detail::resolve_connect_endpoints(target.host(), target.port().value_or(0),
+                                                          config.prefer_ip_version);
+        }
+        boost::system::error_code error;
+        for (const auto& endpoint : endpoints) {
+            socket.emplace(io);
+            error = {};
+            socket->async_connect(endpoint, [&](const boost::system::error_code& e) { error = e; });
+            run_io("connecting");
+            if (!error) {
+                if (config.sock_nodelay && !target.is_unix_socket()) {
+                    detail::set_nodelay(*socket);
+                }
+                return;
+            }
+        }
+        socket.reset();
+        throw CommunicationError("cannot connect to " + peer_text() + ": " + error.message());
+    }
+
+    void connect() {
+        const Uri target = uri.protocol() == Uri::Protocol::Pyro ? uri : resolve(uri, config);
+        connected = target;
+        try {
+            open_socket(target);
+            handshake(target);
+        } catch (...) {
+            disconnect();
+            throw;
+        }
+    }
+
+    void handshake(const Uri& target) {
+        send(new_message(MessageType::Connect, config.metadata ? flags::meta_on_connect : 0,
+                         detail::connect_payload(target.object(), config.metadata)));
+        const Message reply = receive();
+        if (reply.type == MessageType::ConnectFail) {
+            const std::string body = payload_bytes(reply, limits);
+            std::string reason;
+            if (reply.serializer_id == serializer_ids::marshal) {
+                reason = marshal_string(body);
+            } else {
+                const Value value = deserialize(serializer_from_id(reply.serializer_id), body);
+                reason = value.is_string() ? value.as_string() : value.repr();
+            }
+            throw CommunicationError("connection to " + peer_text() + " rejected: " + reason);
+        }
+        if (reply.type != MessageType::ConnectOk) {
+            throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
+                                " received");
+        }
+        if (reply.has_flag(flags::meta_on_connect)) {
+            const Value data =
+                deserialize(serializer_from_id(reply.serializer_id), payload_bytes(reply, limits));
+            const Value* meta = data.find("meta");
+            if (meta == nullptr) {
+                throw ProtocolError("CONNECTOK with FLAGS_META_ON_CONNECT but no metadata");
+            }
+            metadata = detail::metadata_from_value(*meta);
+        } else if (config.metadata) {
+            // §5.2 step 3: a server that did not send metadata is asked for it.
+            metadata = detail::metadata_from_value(exchange(
+                "Pyro.Daemon", "get_metadata", Value::list({target.object()}), Value::Entries{}));
+        }
+        if (metadata && metadata->methods.empty() && metadata->attrs.empty()) {
+            throw PyroError("remote object doesn't expose any methods or attributes. Did you "
+                            "forget setting @expose on them?");
+        }
+    }
+
+    // One INVOKE and its RESULT on the open connection.
+    Value exchange(const std::string& object, const std::string& method, Value params,
+                   std::optional<Value::Entries> kwargs, bool oneway = false) {
+        seq = static_cast<std::uint16_t>(seq + 1);
+        send(new_message(
+            MessageType::Invoke, oneway ? flags::oneway : 0,
+            detail::invoke_payload(serializer, object, method, params.items(), std::move(kwargs))));
+        if (oneway) {
+            return Value();
+        }
+        const Message reply = receive();
+        if (reply.type != MessageType::Result) {
+            throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
+                                " received");
+        }
+        if (reply.seq != seq) {
+            throw ProtocolError("invoke: reply sequence out of sync, got " +
+                                std::to_string(reply.seq) + " expected " + std::to_string(seq));
+        }
+        if (reply.serializer_id != static_cast<std::uint16_t>(serializer)) {
+            throw SerializeError("invalid serializer in response: " +
+                                 std::to_string(reply.serializer_id));
+        }
+        if (reply.has_flag(flags::item_stream_result)) {
+            throw PyroError("the remote method returned an item stream (a Python generator); "
+                            "libpyro proxies do not iterate streams, return a list instead");
+        }
+        Value value = deserialize(serializer, payload_bytes(reply, limits));
+        if (reply.has_flag(flags::exception)) {
+            std::rethrow_exception(exception_from_value(value));
+        }
+        return value;
+    }
+
+    void ensure_connected() {
+        if (socket && !connection_alive()) {
+            disconnect();
+        }
+        if (!socket) {
+            connect();
+        }
+    }
+
+    // A call with Pyro4's MAX_RETRIES, dropping the connection on any communication failure so
+    // the next call starts afresh (§5.4).
+    Value perform(const std::string& method, Value::Items args,
+                  std::optional<Value::Entries> kwargs, bool force_oneway) {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                ensure_connected();
+                const Uri& target = *connected;
+                const bool is_attribute = method == "__getattr__" || method == "__setattr__";
+                if (metadata && !is_attribute &&
+                    std::find(metadata->methods.begin(), metadata->methods.end(), method) ==
+                        metadata->methods.end()) {
+                    throw RemoteError("builtins.AttributeError",
+                                      "remote object '" + target.str() +
+                                          "' has no exposed attribute or method '" + method + "'");
+                }
+                const bool oneway =
+                    force_oneway ||
+                    (metadata && std::find(metadata->oneway.begin(), metadata->oneway.end(),
+                                           method) != metadata->oneway.end());
+                return exchange(target.object(), method, Value::list(std::move(args)),
+                                std::move(kwargs), oneway);
+            } catch (const ConnectionClosedError&) {
+                disconnect();
+                if (attempt >= config.max_retries) {
+                    throw;
+                }
+            } catch (const TimeoutError&) {
+                disconnect();
+                if (attempt >= config.max_retries) {
+                    throw;
+                }
+            } catch (const CommunicationError&) {
+                disconnect();
+                throw;
+            }
+        }
+    }
+};
+
+Proxy::Proxy(Uri uri, Config config)
+    : impl_(std::make_unique<Impl>(std::move(uri), std::move(config))) {}
+Proxy::Proxy(std::string_view uri, Config config)
+    : Proxy(Uri::parse(uri, config.ns_port), std::move(config)) {}
+Proxy::~Proxy() {
+    if (impl_) {
+        impl_->disconnect();
+    }
+}
+Proxy::Proxy(Proxy&&) noexcept = default;
+Proxy& Proxy::operator=(Proxy&&) noexcept = default;
+
+Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries kwargs) {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->perform(std::string(method), std::move(args), std::move(kwargs), false);
+}
+
+void Proxy::invoke_oneway(std::string_view method, Value::Items args, Value::Entries kwargs) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->perform(std::string(method), std::move(args), std::move(kwargs), true);
+}
+
+Value Proxy::get_attribute(std::string_view name) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+    if (impl_->metadata && std::find(impl_->metadata->attrs.begin(), impl_->metadata->attrs.end(),
+                                     name) == impl_->metadata->attrs.end()) {
+        throw RemoteError("builtins.AttributeError", "remote object '" + impl_->connected->str() +
+                                                         "' has no exposed attribute '" +
+                                                         std::string(name) + "'");
+    }
+    return impl_->perform("__getattr__", {Value(name)}, std::nullopt, false);
+}
+
+void Proxy::set_attribute(std::string_view name, const Value& value) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+    if (impl_->metadata && std::find(impl_->metadata->attrs.begin(), impl_->metadata->attrs.end(),
+                                     name) == impl_->metadata->attrs.end()) {
+        throw RemoteError("builtins.AttributeError", "remote object '" + impl_->connected->str() +
+                                                         "' has no exposed attribute '" +
+                                                         std::string(name) + "'");
+    }
+    impl_->perform("__setattr__", {Value(name), value}, std::nullopt, false);
+}
+
+void Proxy::bind() {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+}
+
+void Proxy::release() {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->disconnect();
+}
+
+void Proxy::ping() {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+    try {
+        Message ping;
+        ping.type = MessageType::Ping;
+        ping.serializer_id = serializer_ids::ping;
+        ping.payload = "ping";
+        impl_->send(ping);
+        const Message reply = impl_->receive();
+        if (reply.type != MessageType::Ping) {
+            throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
+                                " received");
+        }
+    } catch (const CommunicationError&) {
+        impl_->disconnect();
+        throw;
+    }
+}
+
+const ObjectMetadata& Proxy::metadata() {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+    if (!impl_->metadata) {
+        impl_->metadata = detail::metadata_from_value(
+            impl_->exchange("Pyro.Daemon", "get_metadata",
+                            Value::list({impl_->connected->object()}), Value::Entries{}));
+    }
+    return *impl_->metadata;
+}
+
+const Uri& Proxy::uri() const {
+    return impl_->uri;
+}
+
+Uri Proxy::resolved_uri() {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->ensure_connected();
+    return *impl_->connected;
+}
+
+void Proxy::set_timeout(std::chrono::duration<double> timeout) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->timeout = timeout;
+}
+
+void Proxy::set_hmac_key(std::string key) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->hmac_key = std::move(key);
+    impl_->disconnect(); // the handshake must be signed with the new key
+}
+
+void Proxy::set_serializer(SerializerKind kind) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->serializer = kind;
+}
+
+SerializerKind Proxy::serializer() const {
+    return impl_->serializer;
+}
+
+void Proxy::set_correlation_id(std::string id16) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->correlation_id = std::move(id16);
+}
+
+Value Proxy::to_value() const {
+    // §6.6: (uri, oneway, methods, attrs, timeout, hmac key, handshake, max retries, serializer).
+    // The HMAC key is deliberately not sent (Pyro4 leaks it there).
+    const auto names = [](const std::vector<std::string>& list) {
+        return Value::tuple(Value::Items(list.begin(), list.end()));
+    };
+    const ObjectMetadata none;
+    const ObjectMetadata& meta = impl_->metadata ? *impl_->metadata : none;
+    return Value::dict(
+        {{"__class__", "Pyro4.core.Proxy"},
+         {"state",
+          Value::tuple({Value(impl_->uri.str()), names(meta.oneway), names(meta.methods),
+                        names(meta.attrs), Value(impl_->timeout.count()), Value(), Value("hello"),
+                        Value(0), Value(std::string(serializer_name(impl_->serializer)))})}});
+}
+
+Proxy convert<Proxy>::from(const Value& value) {
+    if (value.is_string()) {
+        return Proxy(Uri::parse(value.as_string()));
+    }
+    const Value* cls = value.find("__class__");
+    if (cls && *cls == Value("Pyro4.core.Proxy")) {
+        const Value* state = value.find("state");
+        if (state && state->is_sequence() && !state->items().empty() &&
+            state->items()[0].is_string()) {
+            return Proxy(Uri::parse(state->items()[0].as_string()));
+        }
+        throw TypeError("a Pyro4.core.Proxy needs its URI as the first state item");
+    }
+    if (cls && *cls == Value("Pyro4.core.URI")) {
+        return Proxy(uri_from_value(value));
+    }
+    throw TypeError("expected a proxy, a URI or a URI string, got " +
+                    std::string(value.type_name()));
+}
+
+} // namespace pyro
