@@ -1,0 +1,50 @@
+// Lab 2, exercise 3 — a remote object that clients can examine.
+//
+// When a proxy connects, the daemon sends the object's *metadata*: which methods it has, which
+// of them are oneway, which attributes. The client learns the interface at run time.
+#include <iostream>
+
+#include "lab_support.hpp"
+
+struct RemoteObject {
+    std::string greet(const std::string& name) const { return "Hello, " + name + "!"; }
+
+    // a + b as Python would do it for numbers and text: the arguments arrive as dynamic values.
+    pyro::Value add(const pyro::Value& a, const pyro::Value& b) const {
+        if (a.is_int() && b.is_int()) {
+            return a.as_int() + b.as_int();
+        }
+        if ((a.is_int() || a.is_float()) && (b.is_int() || b.is_float())) {
+            return a.as_float() + b.as_float();
+        }
+        if (a.is_string() && b.is_string()) {
+            return a.as_string() + b.as_string();
+        }
+        throw pyro::TypeError("unsupported operand type(s) for +: '" + std::string(a.type_name()) +
+                              "' and '" + std::string(b.type_name()) + "'");
+    }
+};
+
+int main(int argc, char** argv) {
+    return labkit::run_program("introspect-server", [&] {
+        CLI::App app{"Serves 'example.remote.object' with greet(name) and add(a, b)."};
+        labkit::LabOptions options;
+        labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::parse_command_line(app, options, argc, argv);
+
+        pyro::NameServer ns = labkit::find_name_server(options);
+        pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        const pyro::Uri uri = daemon.register_object(
+            std::make_shared<RemoteObject>(), pyro::methods<RemoteObject>()
+                                                  .expose("greet", &RemoteObject::greet, {"name"})
+                                                  .expose("add", &RemoteObject::add, {"a", "b"}));
+        labkit::register_name(ns, "example.remote.object", uri, options.config);
+        std::cout << "Remote object ready. Object URI: " << uri.str() << std::endl;
+        std::cout << "Registered as 'example.remote.object'. Press Ctrl-C to stop." << std::endl;
+
+        daemon.request_loop();
+        ns.remove("example.remote.object");
+        std::cout << "Remote object stopped." << std::endl;
+        return 0;
+    });
+}

@@ -1,0 +1,90 @@
+// Lab 2, exercise 2 — the observable (the subject of the observer pattern).
+//
+// Observers register a reference to an object of their own. When a notification comes in, the
+// server calls each of them back: here the *server* acts as a client of every observer.
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "lab_support.hpp"
+
+class Observable {
+public:
+    // `observer` may arrive as a URI string, a URI object or a proxy: all become a Proxy.
+    void register_observer(pyro::Proxy observer) {
+        const std::string address = observer.uri().str();
+        observer.set_timeout(std::chrono::seconds(5)); // a stuck observer must not stall us
+        const std::lock_guard lock(mutex_);
+        std::erase_if(observers_, [&](const auto& o) { return o->uri().str() == address; });
+        observers_.push_back(std::make_shared<pyro::Proxy>(std::move(observer)));
+        std::cout << "Observer registered: " << address << " (" << observers_.size() << " in total)"
+                  << std::endl;
+    }
+
+    void unregister_observer(const pyro::Proxy& observer) {
+        const std::string address = observer.uri().str();
+        const std::lock_guard lock(mutex_);
+        std::erase_if(observers_, [&](const auto& o) { return o->uri().str() == address; });
+        std::cout << "Observer unregistered: " << address << " (" << observers_.size() << " left)"
+                  << std::endl;
+    }
+
+    // Calls update(message) on every observer; those that are gone are dropped. Returns how
+    // many were notified.
+    int notify_observers(const pyro::Value& message) {
+        std::vector<std::shared_ptr<pyro::Proxy>> current;
+        {
+            const std::lock_guard lock(mutex_); // copy, so calls happen without the lock
+            current = observers_;
+        }
+        std::cout << "Notifying " << current.size() << " observer(s): " << message.repr()
+                  << std::endl;
+        int notified = 0;
+        for (const auto& observer : current) {
+            try {
+                observer->call<void>("update", message);
+                ++notified;
+            } catch (const pyro::CommunicationError& error) {
+                std::cout << "Observer " << observer->uri().str() << " is gone (" << error.what()
+                          << "); dropping it" << std::endl;
+                const std::lock_guard lock(mutex_);
+                std::erase(observers_, observer);
+            }
+        }
+        return notified;
+    }
+
+private:
+    std::mutex mutex_; // calls arrive on several daemon threads at once
+    std::vector<std::shared_ptr<pyro::Proxy>> observers_;
+};
+
+int main(int argc, char** argv) {
+    return labkit::run_program("observable-server", [&] {
+        CLI::App app{"Serves 'example.observable': observers register, a notifier notifies."};
+        labkit::LabOptions options;
+        labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::parse_command_line(app, options, argc, argv);
+
+        pyro::NameServer ns = labkit::find_name_server(options);
+        pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+
+        // One Observable for everybody (Pyro4's instance_mode "single").
+        const pyro::Uri uri = daemon.register_object(
+            std::make_shared<Observable>(),
+            pyro::methods<Observable>()
+                .expose("register_observer", &Observable::register_observer, {"observer"})
+                .expose("unregister_observer", &Observable::unregister_observer, {"observer"})
+                .expose("notify_observers", &Observable::notify_observers, {"message"}));
+        labkit::register_name(ns, "example.observable", uri, options.config);
+        std::cout << "Observable ready. Object URI: " << uri.str() << std::endl;
+        std::cout << "Registered as 'example.observable'. Press Ctrl-C to stop." << std::endl;
+
+        daemon.request_loop();
+        ns.remove("example.observable");
+        std::cout << "Observable stopped; 'example.observable' removed from the name server."
+                  << std::endl;
+        return 0;
+    });
+}

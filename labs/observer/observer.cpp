@@ -1,0 +1,43 @@
+// Lab 2, exercise 2 — an observer.
+//
+// To be called back, a client needs a daemon of its own: it registers its observer object there
+// and hands the observable that object's URI. Then it waits for calls like any server.
+#include <iostream>
+
+#include "lab_support.hpp"
+
+struct Observer {
+    // Called remotely by the observable for every notification.
+    void update(const pyro::Value& message) const {
+        std::cout << "Update received: "
+                  << (message.is_string() ? message.as_string() : message.repr()) << std::endl;
+    }
+};
+
+int main(int argc, char** argv) {
+    return labkit::run_program("observer", [&] {
+        CLI::App app{"Registers with 'example.observable' and prints every update."};
+        labkit::LabOptions options;
+        labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::parse_command_line(app, options, argc, argv);
+
+        // 1. Our own daemon, with our observer object in it.
+        pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        const pyro::Uri me = daemon.register_object(
+            std::make_shared<Observer>(),
+            pyro::methods<Observer>().expose("update", &Observer::update, {"message"}));
+
+        // 2. Tell the observable where to find us.
+        pyro::NameServer ns = labkit::find_name_server(options);
+        pyro::Proxy observable(ns.lookup("example.observable"), options.config);
+        observable.call<void>("register_observer", me);
+        std::cout << "Observer " << me.str() << " registered; waiting for updates." << std::endl;
+        std::cout << "Press Ctrl-C to stop." << std::endl;
+
+        // 3. Serve the callbacks until Ctrl-C, then say goodbye to the observable.
+        daemon.request_loop();
+        observable.call<void>("unregister_observer", me);
+        std::cout << "Observer unregistered." << std::endl;
+        return 0;
+    });
+}
