@@ -1,6 +1,8 @@
 // C++ proxy <-> C++ daemon, in one process over loopback: every runtime feature.
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -182,9 +184,84 @@ TEST_P(DaemonProxy, ManyConcurrentClients) {
     EXPECT_EQ(good, 16 * 50);
 }
 
+TEST_P(DaemonProxy, PyroMetaResolvesThroughTheNameServer) {
+    EXPECT_THROW((void)Proxy("PYROMETA:no.such.tag@127.0.0.1:1", loopback_config()).bind(),
+                 NamingError);
+}
+
 INSTANTIATE_TEST_SUITE_P(Serializers, DaemonProxy,
                          ::testing::Values(SerializerKind::Json, SerializerKind::Serpent),
                          [](const auto& info) { return std::string(serializer_name(info.param)); });
+
+TEST(Hmac, SignedBothWaysAndRefusedWithoutTheKey) {
+    Config server_config = loopback_config();
+    server_config.hmac_key = "lab-secret";
+    Daemon daemon(server_config);
+    const Uri uri =
+        daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
+    auto running = daemon.run_in_background();
+
+    Config client_config = loopback_config();
+    client_config.hmac_key = "lab-secret";
+    Proxy good(uri, client_config);
+    EXPECT_EQ(good.call<int>("add", 20, 22), 42);
+
+    // §3.2: a client without the key, or with another one, is refused at the handshake.
+    Proxy keyless(uri, loopback_config());
+    EXPECT_THROW((void)keyless.call<int>("add", 1, 1), PyroError);
+    client_config.hmac_key = "wrong";
+    Proxy wrong(uri, client_config);
+    EXPECT_THROW((void)wrong.call<int>("add", 1, 1), PyroError);
+}
+
+// A stand-in for Pyro.NameServer with just what PYRONAME resolution uses.
+struct TinyNameServer {
+    std::mutex mutex;
+    std::map<std::string, Uri> names;
+    void ping() const noexcept {}
+    Uri lookup(const std::string& name) {
+        const std::lock_guard lock(mutex);
+        const auto found = names.find(name);
+        if (found == names.end()) {
+            throw NamingError("unknown name: " + name);
+        }
+        return found->second;
+    }
+    void set(const std::string& name, const Uri& uri) {
+        const std::lock_guard lock(mutex);
+        names.insert_or_assign(name, uri);
+    }
+};
+
+TEST(PyroName, ProxyFollowsTheNameWhenTheServerMoves) {
+    Daemon ns_daemon(loopback_config());
+    auto ns = std::make_shared<TinyNameServer>();
+    const Uri ns_uri =
+        ns_daemon.register_object(ns,
+                                  methods<TinyNameServer>()
+                                      .expose("ping", &TinyNameServer::ping)
+                                      .expose("lookup", &TinyNameServer::lookup, {"name"}),
+                                  "Pyro.NameServer");
+    auto ns_running = ns_daemon.run_in_background();
+
+    Proxy calculator("PYRONAME:lab.calculator@127.0.0.1:" + std::to_string(*ns_uri.port()),
+                     loopback_config());
+    {
+        Daemon first(loopback_config());
+        ns->set("lab.calculator", first.register_object(std::make_shared<Calculator>(),
+                                                        calculator_methods(), "calc"));
+        auto running = first.run_in_background();
+        EXPECT_EQ(calculator.call<int>("add", 1, 2), 3);
+    } // the first server stops; its connections close
+
+    Daemon second(loopback_config());
+    ns->set("lab.calculator",
+            second.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc"));
+    auto running = second.run_in_background();
+    // The proxy notices its idle connection died, looks the name up again and reconnects.
+    EXPECT_EQ(calculator.call<int>("add", 2, 2), 4);
+    EXPECT_EQ(calculator.resolved_uri().port(), second.port());
+}
 
 } // namespace
 } // namespace pyro
