@@ -265,8 +265,23 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         }
         bool accepted = false;
         co_await write(socket, peer, handshake(connect, accepted));
+        // PYRO_COMMTIMEOUT: like a Pyro4 daemon, drop a client that stays silent that long. Its
+        // proxy reconnects on the next call.
+        asio::steady_timer idle(io);
+        const auto idle_limit = std::chrono::duration_cast<asio::steady_timer::duration>(
+            std::chrono::duration<double>(config.comm_timeout));
         while (accepted) {
+            if (config.comm_timeout > 0) {
+                idle.expires_after(idle_limit);
+                idle.async_wait([&socket](const boost::system::error_code& error) {
+                    if (!error) {
+                        boost::system::error_code ignored;
+                        socket.close(ignored);
+                    }
+                });
+            }
             Message request = co_await read(socket, peer);
+            idle.cancel();
             verify_hmac(request, hmac_key); // after the handshake: close without answering
             if (request.type == MessageType::Ping) {
                 co_await write(

@@ -214,6 +214,21 @@ TEST(Hmac, SignedBothWaysAndRefusedWithoutTheKey) {
     EXPECT_THROW((void)wrong.call<int>("add", 1, 1), PyroError);
 }
 
+TEST(CommTimeout, DaemonDropsSilentClientsAndProxiesReconnect) {
+    Config server_config = loopback_config();
+    server_config.comm_timeout = 0.2;
+    Daemon daemon(server_config);
+    const Uri uri =
+        daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
+    auto running = daemon.run_in_background();
+
+    Proxy proxy(uri, loopback_config());
+    EXPECT_EQ(proxy.call<int>("add", 1, 2), 3);
+    std::this_thread::sleep_for(600ms); // longer than the daemon's PYRO_COMMTIMEOUT
+    // The daemon closed the idle connection; the proxy notices and connects again.
+    EXPECT_EQ(proxy.call<int>("add", 2, 3), 5);
+}
+
 // A stand-in for Pyro.NameServer with just what PYRONAME resolution uses.
 struct TinyNameServer {
     std::mutex mutex;
