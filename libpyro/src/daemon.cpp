@@ -90,6 +90,8 @@ struct Daemon::Impl {
     std::atomic<std::size_t> connection_count{0};
     std::atomic<bool> stopped{false};
     std::atomic<bool> running{false}; // a thread is inside io.run()
+    std::mutex run_mutex;             // orders shutdown() against the loop starting and ending
+    std::optional<asio::signal_set> signals;
 
     Impl(Config cfg, DaemonOptions opts)
         : config(std::move(cfg)), options(std::move(opts)),
@@ -585,40 +587,58 @@ std::vector<std::string> Daemon::registered() const {
     return impl_->order;
 }
 
-void Daemon::request_loop(bool handle_signals) {
-    std::optional<asio::signal_set> signals;
-    if (handle_signals) {
-        signals.emplace(impl_->io, SIGINT, SIGTERM);
-        signals->async_wait([this](const boost::system::error_code& error, int) {
-            if (!error) {
-                shutdown();
-            }
-        });
+void Daemon::handle_signals() {
+    if (impl_->signals) {
+        return;
     }
-    if (!impl_->stopped) {
+    impl_->signals.emplace(impl_->io, SIGINT, SIGTERM);
+    // Runs once the loop runs: a signal that came earlier is remembered by the signal_set.
+    impl_->signals->async_wait([this](const boost::system::error_code& error, int) {
+        if (!error) {
+            shutdown();
+        }
+    });
+}
+
+void Daemon::request_loop(bool handle_signals) {
+    if (handle_signals) {
+        this->handle_signals();
+    }
+    {
+        const std::lock_guard lock(impl_->run_mutex);
+        if (impl_->stopped) {
+            return;
+        }
         impl_->running = true;
-        impl_->io.run();
+    }
+    impl_->io.run();
+    {
+        const std::lock_guard lock(impl_->run_mutex);
         impl_->running = false;
     }
-    if (signals) {
+    // Normally the posted close already ran on this thread; this covers a loop that ended first.
+    impl_->close_everything();
+    if (impl_->signals) {
         boost::system::error_code ignored;
-        signals->cancel(ignored);
+        impl_->signals->cancel(ignored);
+        impl_->signals.reset(); // Ctrl-C during the program's clean-up ends it as usual
     }
 }
 
 void Daemon::shutdown() {
-    if (impl_->stopped.exchange(true)) {
+    Impl& impl = *impl_;
+    const std::lock_guard lock(impl.run_mutex);
+    if (impl.stopped.exchange(true)) {
         return;
     }
-    Impl& impl = *impl_;
-    // Close on the I/O thread, which owns the connection set; then stop the loop.
-    asio::post(impl.io, [&impl] {
-        impl.close_everything();
-        impl.io.stop();
-    });
-    // When no thread runs the loop, nobody would run that handler: close here instead.
-    if (!impl.running) {
-        impl.close_everything();
+    if (impl.running) {
+        // The loop thread owns the connections: close them there, then stop the loop.
+        asio::post(impl.io, [&impl] {
+            impl.close_everything();
+            impl.io.stop();
+        });
+    } else {
+        impl.close_everything(); // nobody runs the loop, so nobody else touches them
     }
 }
 

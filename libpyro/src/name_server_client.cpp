@@ -45,7 +45,9 @@ std::optional<NameServer> try_direct(const Uri& uri, const Config& config) {
         Proxy proxy(uri, config);
         proxy.bind();
         return NameServer(std::move(proxy));
-    } catch (const CommunicationError&) {
+    } catch (const PyroError&) {
+        // Not a name server there (refused, wrong object, bad handshake): look further, as
+        // Pyro4's locateNS does.
         return std::nullopt;
     }
 }
@@ -192,6 +194,9 @@ void NameServer::set_metadata(std::string_view name, const std::vector<std::stri
 
 NameServer locate_ns(const Config& config, std::optional<std::string> host,
                      std::optional<int> port) {
+    if (port == 0) {
+        port.reset(); // as in Pyro4, port 0 means "not given"
+    }
     std::vector<std::string> tried;
     if (host) {
         const Uri uri = ns_uri(*host, port.value_or(config.ns_port));

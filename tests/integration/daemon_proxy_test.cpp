@@ -1,6 +1,7 @@
 // C++ proxy <-> C++ daemon, in one process over loopback: every runtime feature.
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -227,6 +228,16 @@ TEST(CommTimeout, DaemonDropsSilentClientsAndProxiesReconnect) {
     std::this_thread::sleep_for(600ms); // longer than the daemon's PYRO_COMMTIMEOUT
     // The daemon closed the idle connection; the proxy notices and connects again.
     EXPECT_EQ(proxy.call<int>("add", 2, 3), 5);
+}
+
+TEST(Signals, CtrlCBeforeTheLoopStillStopsItCleanly) {
+    Daemon daemon(loopback_config());
+    (void)daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
+    daemon.handle_signals();
+    // A server prints "ready" before it enters its loop; a Ctrl-C right then must not kill it.
+    std::raise(SIGINT);
+    daemon.request_loop(); // returns at once: the signal was remembered
+    SUCCEED();
 }
 
 // A stand-in for Pyro.NameServer with just what PYRONAME resolution uses.

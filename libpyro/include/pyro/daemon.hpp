@@ -86,7 +86,12 @@ public:
     // Object ids in registration order, "Pyro.Daemon" first.
     [[nodiscard]] std::vector<std::string> registered() const;
 
-    // Serves on the calling thread until shutdown() or, when handle_signals, SIGINT/SIGTERM.
+    // From now on SIGINT/SIGTERM (Ctrl-C, kill) make request_loop() return cleanly, even when
+    // they arrive before it runs: call this before announcing that the server is ready. Until
+    // request_loop() has returned, the signals no longer end the program by themselves.
+    void handle_signals();
+    // Serves on the calling thread until shutdown() or, with handle_signals (which it calls),
+    // SIGINT/SIGTERM; then restores the signals' default action.
     void request_loop(bool handle_signals = true);
     // Stops request_loop or the background thread; thread-safe, callable from a servant.
     void shutdown();
