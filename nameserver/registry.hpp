@@ -1,0 +1,106 @@
+// The name server's table: names → (URI text, metadata tags), with the semantics of Pyro4 4.82's
+// NameServer class (PYRO4-WIRE.md §7.2) — which filter wins, what remove() spares, the error
+// texts. It does no I/O of its own: where entries live is the Storage's business (storage.hpp).
+//
+//   pyro::ns::Registry registry(pyro::ns::open_storage("memory"));
+//   registry.register_name("echo.server", "PYRO:obj@127.0.0.1:5555", false, {"lab"});
+//   pyro::ns::Entry entry = registry.lookup("echo.server");
+//
+// Thread-safe: every method takes the registry's lock, so the servant may be called from many
+// daemon worker threads at once.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pyro/name_server.hpp"
+
+namespace pyro::ns {
+
+// The name server's own registration (Pyro4's constants.NAMESERVER_NAME) and its metadata tag.
+inline constexpr std::string_view name_server_name = "Pyro.NameServer";
+inline constexpr std::string_view name_server_class_tag = "class:Pyro4.naming.NameServer";
+
+// Metadata tags: a Python set, kept in the order the tags were first given (Pyro4's own order is
+// Python's set order, which changes from run to run).
+using Tags = std::vector<std::string>;
+
+// The tags without duplicates, first occurrence kept.
+[[nodiscard]] Tags unique_tags(const std::vector<std::string>& tags);
+
+struct Entry {
+    std::string uri; // as it was registered: a string is kept as given, not re-formatted
+    Tags metadata;
+    friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+// One row of a listing: pyro::Registration (name, uri, metadata).
+using Listing = std::vector<Registration>;
+
+// Python's re.match(): the pattern must match at the start of the name, not necessarily to its
+// end (ECMAScript syntax with match_continuous; Python's (?P<name>…), \A and \Z are translated).
+class PythonRegex {
+public:
+    // Throws NamingError("invalid regex: …") as Pyro4 does for a pattern that does not compile.
+    explicit PythonRegex(std::string_view pattern);
+    [[nodiscard]] bool match(std::string_view name) const;
+
+private:
+    std::regex regex_;
+};
+
+class Storage;
+
+// NameServer.list()'s filters. At most one may be set (else ValueError); an empty value counts as
+// "set" for that check but filters nothing, as in Pyro4.
+struct ListQuery {
+    std::optional<std::string> prefix;
+    std::optional<std::string> regex;
+    std::optional<std::vector<std::string>> metadata_all;
+    std::optional<std::vector<std::string>> metadata_any;
+};
+
+class Registry {
+public:
+    explicit Registry(std::unique_ptr<Storage> storage);
+    ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
+
+    // Number of names, the name server's own included.
+    [[nodiscard]] std::size_t count() const;
+    // Throws NamingError("unknown name: " + name).
+    [[nodiscard]] Entry lookup(std::string_view name) const;
+    // Adds or replaces a name (metadata too). `uri` must parse as a URI: PyroError with Pyro4's
+    // text ("invalid uri", …) otherwise. With `safe`, an existing name gives
+    // NamingError("name already registered: " + name).
+    void register_name(std::string_view name, std::string_view uri, bool safe,
+                       const Tags& metadata);
+    // Replaces a name's metadata (empty clears it). NamingError("unknown name: …") when absent.
+    void set_metadata(std::string_view name, const Tags& metadata);
+    // Pyro4's remove(name, prefix, regex): the first non-empty one that applies wins (a name that
+    // is not registered falls through to prefix, then regex). Never removes Pyro.NameServer.
+    // Returns how many names were removed.
+    int remove(const std::optional<std::string>& name, const std::optional<std::string>& prefix,
+               const std::optional<std::string>& regex);
+    // The entries the query selects, in the storage's order. Throws
+    // RemoteError("builtins.ValueError", "you can only filter on one thing at a time") for two
+    // filters, NamingError for a bad regex or a storage without metadata.
+    [[nodiscard]] Listing list(const ListQuery& query = {}) const;
+
+    // Throws PyroError with Pyro4's text when `uri` is not a valid URI.
+    static void validate_uri(std::string_view uri);
+
+private:
+    [[nodiscard]] Listing list_locked(const ListQuery& query) const;
+
+    mutable std::mutex mutex_;
+    std::unique_ptr<Storage> storage_;
+};
+
+} // namespace pyro::ns
