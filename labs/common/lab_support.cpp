@@ -73,6 +73,22 @@ void register_name(pyro::NameServer& ns, const std::string& name, const pyro::Ur
     ns.register_name(name, uri);
 }
 
+void unregister_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri) {
+    try {
+        if (ns.lookup(name) != uri) {
+            std::cout << "'" << name << "' now belongs to another server; leaving it registered."
+                      << std::endl;
+            return;
+        }
+        ns.remove(name);
+        std::cout << "'" << name << "' removed from the name server." << std::endl;
+    } catch (const pyro::NamingError&) {
+        // Already gone (someone removed it by hand): nothing to do.
+    } catch (const pyro::CommunicationError&) {
+        std::cout << "The name server is gone; '" << name << "' was not removed." << std::endl;
+    }
+}
+
 int run_program(std::string_view program, const std::function<int()>& body) {
     std::cout << std::unitbuf;
     try {

@@ -42,6 +42,10 @@ void parse_command_line(CLI::App& app, LabOptions& options, int argc, char** arg
 void register_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri,
                    const pyro::Config& config);
 
+// Removes `name` from the name server, but only while it still points to `uri`: when a
+// classmate's server has taken the name over since, it stays theirs.
+void unregister_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri);
+
 // Runs a lab program's body: flushes every line it prints at once (output shows live through
 // pipes), and turns any error into one line on stderr and exit code 1.
 int run_program(std::string_view program, const std::function<int()>& body);

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/false);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:client]
         // 1. Look the name up; the proxy connects to whatever address the name server gives.
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy echo(ns.lookup("echo.server"), options.config);
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
         const auto reply = echo.call<std::string>("echo", message);
         std::cout << "Sent: " << message << std::endl;
         std::cout << "Reply: " << reply << std::endl;
+        // [/handout:client]
         return 0;
     });
 }

@@ -6,6 +6,7 @@
 
 #include "lab_support.hpp"
 
+// [handout:servant]
 // The remote object. Nothing here knows about the network: it is a plain class.
 struct EchoServer {
     // Returns the message unchanged, whatever its type (text, number, list, ...).
@@ -14,6 +15,7 @@ struct EchoServer {
         return message;
     }
 };
+// [/handout:servant]
 
 int main(int argc, char** argv) {
     return labkit::run_program("echo-server", [&] {
@@ -22,11 +24,13 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:server]
         // 1. Find the name server first: without it no client could find us.
         pyro::NameServer ns = labkit::find_name_server(options);
 
         // 2. Start a daemon and give it the object; each exposed method is one line.
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
         const pyro::Uri uri =
             daemon.register_object(std::make_shared<EchoServer>(),
                                    pyro::methods<EchoServer>().expose("echo", &EchoServer::echo));
@@ -35,12 +39,15 @@ int main(int argc, char** argv) {
         labkit::register_name(ns, "echo.server", uri, options.config);
         std::cout << "Echo server ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as 'echo.server'. Press Ctrl-C to stop." << std::endl;
+        // [/handout:server]
 
-        // 4. Serve calls until Ctrl-C, then take the name back out of the name server.
+        // [handout:serve]
+        // 4. Serve calls until Ctrl-C, then take the name back out of the name server (unless
+        //    another server has taken it over meanwhile).
         daemon.request_loop();
-        ns.remove("echo.server");
-        std::cout << "Echo server stopped; 'echo.server' removed from the name server."
-                  << std::endl;
+        std::cout << "Echo server stopped." << std::endl;
+        labkit::unregister_name(ns, "echo.server", uri);
+        // [/handout:serve]
         return 0;
     });
 }

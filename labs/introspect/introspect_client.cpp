@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy remote(ns.lookup("example.remote.object"), options.config);
 
+        // [handout:calls]
         // 1. Ordinary remote calls.
         std::cout << "greet('" << name << "') -> " << remote.call<std::string>("greet", name)
                   << std::endl;
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
         std::cout << "Remote methods: " << joined(meta.methods) << std::endl;
         std::cout << "Oneway methods: " << joined(meta.oneway) << std::endl;
         std::cout << "Attributes: " << joined(meta.attrs) << std::endl;
+        // [/handout:calls]
         return 0;
     });
 }

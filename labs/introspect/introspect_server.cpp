@@ -6,6 +6,7 @@
 
 #include "lab_support.hpp"
 
+// [handout:servant]
 struct RemoteObject {
     std::string greet(const std::string& name) const { return "Hello, " + name + "!"; }
 
@@ -24,6 +25,7 @@ struct RemoteObject {
                               "' and '" + std::string(b.type_name()) + "'");
     }
 };
+// [/handout:servant]
 
 int main(int argc, char** argv) {
     return labkit::run_program("introspect-server", [&] {
@@ -33,18 +35,21 @@ int main(int argc, char** argv) {
         labkit::parse_command_line(app, options, argc, argv);
 
         pyro::NameServer ns = labkit::find_name_server(options);
+        // [handout:register]
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
         const pyro::Uri uri = daemon.register_object(
             std::make_shared<RemoteObject>(), pyro::methods<RemoteObject>()
                                                   .expose("greet", &RemoteObject::greet, {"name"})
                                                   .expose("add", &RemoteObject::add, {"a", "b"}));
+        // [/handout:register]
         labkit::register_name(ns, "example.remote.object", uri, options.config);
         std::cout << "Remote object ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as 'example.remote.object'. Press Ctrl-C to stop." << std::endl;
 
         daemon.request_loop();
-        ns.remove("example.remote.object");
         std::cout << "Remote object stopped." << std::endl;
+        labkit::unregister_name(ns, "example.remote.object", uri);
         return 0;
     });
 }

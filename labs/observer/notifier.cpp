@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/false);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:notify]
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy observable(ns.lookup("example.observable"), options.config);
         const pyro::Value notified = observable.invoke("notify_observers", {message});
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
         if (notified.is_int()) {
             std::cout << "Observers notified: " << notified.as_int() << std::endl;
         }
+        // [/handout:notify]
         return 0;
     });
 }

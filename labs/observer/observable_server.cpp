@@ -11,6 +11,7 @@
 
 class Observable {
 public:
+    // [handout:register_observer]
     // `observer` may arrive as a URI string, a URI object or a proxy: all become a Proxy.
     void register_observer(pyro::Proxy observer) {
         const std::string address = observer.uri().str();
@@ -21,6 +22,7 @@ public:
         std::cout << "Observer registered: " << address << " (" << observers_.size() << " in total)"
                   << std::endl;
     }
+    // [/handout:register_observer]
 
     void unregister_observer(const pyro::Proxy& observer) {
         const std::string address = observer.uri().str();
@@ -30,6 +32,7 @@ public:
                   << std::endl;
     }
 
+    // [handout:notify]
     // Calls update(message) on every observer; those that are gone are dropped. Returns how
     // many were notified.
     int notify_observers(const pyro::Value& message) {
@@ -54,6 +57,7 @@ public:
         }
         return notified;
     }
+    // [/handout:notify]
 
 private:
     std::mutex mutex_; // calls arrive on several daemon threads at once
@@ -69,7 +73,9 @@ int main(int argc, char** argv) {
 
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
 
+        // [handout:expose]
         // One Observable for everybody (Pyro4's instance_mode "single").
         const pyro::Uri uri = daemon.register_object(
             std::make_shared<Observable>(),
@@ -77,14 +83,14 @@ int main(int argc, char** argv) {
                 .expose("register_observer", &Observable::register_observer, {"observer"})
                 .expose("unregister_observer", &Observable::unregister_observer, {"observer"})
                 .expose("notify_observers", &Observable::notify_observers, {"message"}));
+        // [/handout:expose]
         labkit::register_name(ns, "example.observable", uri, options.config);
         std::cout << "Observable ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as 'example.observable'. Press Ctrl-C to stop." << std::endl;
 
         daemon.request_loop();
-        ns.remove("example.observable");
-        std::cout << "Observable stopped; 'example.observable' removed from the name server."
-                  << std::endl;
+        std::cout << "Observable stopped." << std::endl;
+        labkit::unregister_name(ns, "example.observable", uri);
         return 0;
     });
 }

@@ -6,6 +6,7 @@
 
 #include "lab_support.hpp"
 
+// [handout:servant]
 struct Observer {
     // Called remotely by the observable for every notification.
     void update(const pyro::Value& message) const {
@@ -13,6 +14,7 @@ struct Observer {
                   << (message.is_string() ? message.as_string() : message.repr()) << std::endl;
     }
 };
+// [/handout:servant]
 
 int main(int argc, char** argv) {
     return labkit::run_program("observer", [&] {
@@ -21,8 +23,10 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:observer]
         // 1. Our own daemon, with our observer object in it.
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
+        daemon.handle_signals(); // from here on, Ctrl-C stops the observer cleanly
         const pyro::Uri me = daemon.register_object(
             std::make_shared<Observer>(),
             pyro::methods<Observer>().expose("update", &Observer::update, {"message"}));
@@ -36,8 +40,13 @@ int main(int argc, char** argv) {
 
         // 3. Serve the callbacks until Ctrl-C, then say goodbye to the observable.
         daemon.request_loop();
-        observable.call<void>("unregister_observer", me);
-        std::cout << "Observer unregistered." << std::endl;
+        try {
+            observable.call<void>("unregister_observer", me);
+            std::cout << "Observer unregistered." << std::endl;
+        } catch (const pyro::CommunicationError&) {
+            std::cout << "The observable is gone; nothing to unregister." << std::endl;
+        }
+        // [/handout:observer]
         return 0;
     });
 }

@@ -1,0 +1,678 @@
+#!/usr/bin/python3
+"""Black-box tests of the course labs: the real programs and a real name server on 127.0.0.1.
+
+    lab_tests.py SCENARIO [SCENARIO ...] [--name-server PROG] [--echo-server PROG] ...
+    lab_tests.py --expect-failure REGEX SCENARIO ... [options]
+
+Each scenario starts a name server on a free port, then the lab's programs as processes. They get
+their settings from the environment Pyro4 reads (PYRO_NS_HOST, PYRO_NS_PORT, PYRO_HOST,
+PYRO_BROADCAST_ADDRS), so a student's C++ or Python Pyro4 program runs unchanged; a PROG ending
+in .py runs with --python. Every process a scenario starts is killed by its pid when the scenario
+ends, passed or failed.
+
+--expect-failure runs the scenarios in a child run and passes only if that run fails with a
+message matching REGEX and leaves no process behind: the proof that a broken program is caught.
+
+Exit status: 0 passed, 1 a scenario failed, 2 wrong usage. Run with /usr/bin/python3 (Pyro4).
+"""
+
+import argparse
+import ctypes
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import Pyro4
+import Pyro4.errors
+
+Pyro4.config.reset(useenvironment=False)  # the test's own calls ignore the caller's PYRO_*
+Pyro4.config.COMMTIMEOUT = 5.0
+
+SCENARIO_BUDGET = 40  # seconds; a scenario that takes longer fails (and is cleaned up)
+STOP_TIMEOUT = 5  # seconds a server gets to stop after Ctrl-C
+QUOTED_LINES = 15  # how much of a program's output a failure message quotes
+
+
+class Failure(Exception):
+    """A check that did not hold: what was expected, what came, and the programs' output."""
+
+    def __init__(self, message, *programs):
+        text = message
+        for program in programs:
+            text += "\n" + program.describe()
+        super().__init__(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+def _child_setup():
+    """Runs in the child before exec: it dies with this test, and Ctrl-C works as in a shell."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a killed test takes its children along
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not ignored, even if ctest ignores it
+
+
+class Program:
+    """One started program; reads its stdout and stderr line by line in the background."""
+
+    def __init__(self, label, argv, env):
+        self.label = label
+        self.argv = argv
+        self._lines = {"out": [], "err": []}
+        self._open_streams = 2
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        preexec_fn=_child_setup)
+        self.pid = self.process.pid
+        self._readers = [threading.Thread(target=self._read, args=(pipe, stream), daemon=True)
+                         for pipe, stream in ((self.process.stdout, "out"),
+                                              (self.process.stderr, "err"))]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, pipe, stream):
+        for raw in pipe:
+            with self._changed:
+                self._lines[stream].append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._open_streams -= 1
+            self._changed.notify_all()
+
+    def lines(self, stream="out"):
+        with self._changed:
+            return list(self._lines[stream])
+
+    def wait_for(self, pattern, timeout, stream="out"):
+        """The first line matching the regex `pattern`, or None once the timeout passes or the
+        program's output has ended without it."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self._lines[stream]:
+                    if regex.search(line):
+                        return line
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._open_streams == 0:
+                    return None
+                self._changed.wait(remaining)
+
+    def wait_exit(self, timeout):
+        """The exit code, or None if still running after `timeout` seconds."""
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for reader in self._readers:  # all output read, so checks see every line
+            reader.join(2)
+        return code
+
+    def running(self):
+        return self.process.poll() is None
+
+    def stop(self):
+        """Kills the program by its pid (if it still runs) and reaps it."""
+        if self.process.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        for reader in self._readers:
+            reader.join(2)
+
+    def state(self):
+        code = self.process.poll()
+        if code is None:
+            return "still running"
+        if code < 0:
+            return "killed by " + signal.Signals(-code).name
+        return "exit code %d" % code
+
+    def describe(self):
+        """The program's state and its output, quoted, for a failure message."""
+        parts = []
+        for stream in ("out", "err"):
+            lines = self.lines(stream)
+            if lines:
+                quoted = ["    | " + line for line in lines[-QUOTED_LINES:]]
+                if len(lines) > QUOTED_LINES:
+                    quoted.insert(0, "    | … (%d earlier lines)" % (len(lines) - QUOTED_LINES))
+                parts.append("on std%s:\n%s" % (stream, "\n".join(quoted)))
+        if not parts:
+            return "  %s (%s) printed nothing" % (self.label, self.state())
+        return "  %s (%s) printed %s" % (self.label, self.state(), "\n  and ".join(parts))
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# One scenario's world: a name server, the programs, and checks on them
+
+
+class Lab:
+    """Starts a name server (unless told not to) and the programs; stops them all on exit."""
+
+    def __init__(self, options, name_server=True):
+        self.options = options
+        self.with_name_server = name_server
+        self.programs = []
+        self.ns_port = None
+        self.env = None
+
+    def __enter__(self):
+        try:
+            if self.with_name_server:
+                self._start_name_server()
+            else:
+                self.ns_port = free_port()  # nobody listens there
+                self.env = self._environment()
+        except BaseException:
+            self.stop_all()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        signal.alarm(0)  # the clean-up itself must not be interrupted
+        self.stop_all()
+        return False
+
+    def stop_all(self):
+        for program in reversed(self.programs):
+            program.stop()
+
+    def _environment(self):
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PYRO_")}
+        env.update({
+            "PYRO_NS_HOST": "127.0.0.1",
+            "PYRO_NS_PORT": str(self.ns_port),
+            "PYRO_NS_BCPORT": str(free_port(socket.SOCK_DGRAM)),  # no stray name server answers
+            "PYRO_HOST": "127.0.0.1",
+            "PYRO_BROADCAST_ADDRS": "127.0.0.1",  # never broadcast beyond loopback
+            "PYTHONUNBUFFERED": "1",  # a student's Python program shows its lines at once
+            "PYTHONIOENCODING": "utf-8",
+        })
+        return env
+
+    def _start_name_server(self):
+        for _attempt in range(3):
+            self.ns_port = free_port()
+            self.env = self._environment()
+            ns = self.start("name server", self.options.name_server,
+                            "-n", "127.0.0.1", "-p", str(self.ns_port))
+            deadline = time.monotonic() + self.options.timeout
+            while time.monotonic() < deadline and ns.running():
+                try:
+                    with self.ns_proxy() as proxy:
+                        proxy.ping()
+                    return
+                except Pyro4.errors.CommunicationError:
+                    time.sleep(0.05)
+            if ns.running():
+                raise Failure("the name server did not answer on 127.0.0.1:%d within %g s"
+                              % (self.ns_port, self.options.timeout), ns)
+            ns.wait_exit(1)  # exited at once: perhaps the port was taken meanwhile; try another
+        raise Failure("the name server exited right after starting (3 tries)", ns)
+
+    def start(self, label, program, *args):
+        argv = [self.options.python, program] if program.endswith(".py") else [program]
+        argv += list(args)
+        try:
+            started = Program(label, argv, self.env)
+        except OSError as error:
+            raise Failure("cannot start %s: %s (%s)" % (label, " ".join(argv), error)) from None
+        self.programs.append(started)
+        print("  started %s (pid %d): %s" % (label, started.pid, " ".join(argv)), flush=True)
+        return started
+
+    def run(self, label, program, *args, timeout=10):
+        """Starts a program and waits for it to end; kills it and fails if it takes too long."""
+        started = self.start(label, program, *args)
+        if started.wait_exit(timeout) is None:
+            started.stop()
+            raise Failure("%s did not finish within %g s (killed it)" % (label, timeout), started)
+        return started
+
+    # -- the name server, seen through Pyro4 ---------------------------------------------------
+
+    def ns_proxy(self):
+        proxy = Pyro4.Proxy("PYRO:Pyro.NameServer@127.0.0.1:%d" % self.ns_port)
+        proxy._pyroTimeout = 2
+        return proxy
+
+    def lookup(self, name):
+        """The URI registered under `name` as text, or None."""
+        try:
+            with self.ns_proxy() as ns:
+                return str(ns.lookup(name))
+        except Pyro4.errors.NamingError:
+            return None
+
+    def wait_registered(self, name, server, different_from=None):
+        """Waits until `server` has registered `name` (to a URI other than `different_from`)."""
+        deadline = time.monotonic() + self.options.timeout
+        while time.monotonic() < deadline:
+            uri = self.lookup(name)
+            if uri is not None and uri != different_from:
+                return uri
+            if not server.running():
+                server.wait_exit(1)
+                raise Failure("%s ended before registering '%s' in the name server"
+                              % (server.label, name), server)
+            time.sleep(0.05)
+        raise Failure("%s did not register '%s' in the name server within %g s"
+                      % (server.label, name, self.options.timeout), server)
+
+    def proxy(self, uri):
+        proxy = Pyro4.Proxy(uri)
+        proxy._pyroTimeout = 5
+        return proxy
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def interrupt(self, server, name=None):
+        """Ctrl-C: the server must stop with exit code 0 and take its name out."""
+        # Sent right after the ready line: a server must handle Ctrl-C from the moment it says
+        # it is ready (libpyro's Daemon::handle_signals; Python installs its handler at start).
+        print("  Ctrl-C (SIGINT) to %s (pid %d)" % (server.label, server.pid), flush=True)
+        os.kill(server.pid, signal.SIGINT)
+        code = server.wait_exit(STOP_TIMEOUT)
+        if code is None:
+            raise Failure("%s was still running %d s after Ctrl-C (SIGINT); expected it to stop"
+                          % (server.label, STOP_TIMEOUT), server)
+        if code != 0:
+            raise Failure("%s ended with %s after Ctrl-C (SIGINT); expected exit code 0"
+                          % (server.label, server.state()), server)
+        if name is not None:
+            left = self.lookup(name)
+            if left is not None:
+                raise Failure("%s stopped but '%s' is still registered in the name server (%s); "
+                              "expected it to remove its name" % (server.label, name, left), server)
+
+
+def expect_success(program):
+    if program.process.returncode != 0:
+        raise Failure("%s ended with %s; expected exit code 0" % (program.label, program.state()),
+                      program)
+
+
+def expect_line(program, expected, what):
+    """`program` printed exactly the line `expected` (it may still be running)."""
+    if program.wait_for("^%s$" % re.escape(expected), 5) is None:
+        raise Failure("%s: expected %s, the line\n    %s" % (program.label, what, expected),
+                      program)
+
+
+def expect_count(program, count, what):
+    """If `program` printed "Observers notified: N", N must be `count`."""
+    line = program.wait_for(r"^Observers notified: ", 0)
+    if line is not None and line != "Observers notified: %d" % count:
+        raise Failure("%s: expected %s (Observers notified: %d)" % (program.label, what, count),
+                      program)
+
+
+def expect_equal(what, expected, got):
+    if got != expected:
+        raise Failure("%s: expected %r, got %r" % (what, expected, got))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios — each function is one scenario, named on the command line.
+
+
+def echo_basic(o):
+    with Lab(o) as lab:
+        server = lab.start("echo server", o.echo_server)
+        uri = lab.wait_registered("echo.server", server)
+        client = lab.run("echo client", o.echo_client)
+        expect_success(client)
+        expect_line(client, "Sent: HOLA", "the default message")
+        expect_line(client, "Reply: HOLA", "the reply to the default message")
+        expect_line_containing(server, "HOLA", "the echo server to show the call it served")
+        client = lab.run("echo client", o.echo_client, "Buenos días")
+        expect_success(client)
+        expect_line(client, "Reply: Buenos días", "the reply to a custom message")
+        # echo returns its argument unchanged, whatever its type.
+        with lab.proxy(uri) as echo:
+            for value in (42, -7.25, True, None, [1, "two", [3.5]], {"key": ["value", 1]}):
+                expect_equal("echo(%r) called from Python" % (value,), value, echo.echo(value))
+
+
+def echo_unicode(o):
+    message = "¡Hola, señor! Ünïcödé — 日本語 ✓ 🌍"
+    with Lab(o) as lab:
+        server = lab.start("echo server", o.echo_server)
+        uri = lab.wait_registered("echo.server", server)
+        client = lab.run("echo client", o.echo_client, message)
+        expect_success(client)
+        expect_line(client, "Reply: " + message, "the non-ASCII message back unchanged")
+        expect_line_containing(server, message, "the echo server to show the message intact")
+        with lab.proxy(uri) as echo:
+            expect_equal("echo() of non-ASCII text called from Python", message, echo.echo(message))
+
+
+def echo_missing_ns(o):
+    expect_clean_naming_errors(o, [("echo client", o.echo_client), ("echo server", o.echo_server)])
+
+
+def echo_sigint(o):
+    with Lab(o) as lab:
+        server = lab.start("echo server", o.echo_server)
+        lab.wait_registered("echo.server", server)
+        lab.interrupt(server, "echo.server")
+
+
+def echo_replace(o):
+    """A second server under a name that a live object holds says so before replacing it; the
+    first one stopping leaves the name to the second; under a name left behind by a dead server
+    a new server replaces it silently."""
+    with Lab(o) as lab:
+        first = lab.start("first echo server", o.echo_server)
+        first_uri = lab.wait_registered("echo.server", first)
+        second = lab.start("second echo server", o.echo_server)
+        second_uri = lab.wait_registered("echo.server", second, different_from=first_uri)
+        if second.wait_for(re.escape(first_uri), 3) is None:
+            raise Failure("second echo server replaced 'echo.server' (held by the running first "
+                          "server, %s) without saying so; expected a line naming that URI"
+                          % first_uri, second)
+        client = lab.run("echo client", o.echo_client)
+        expect_line(client, "Reply: HOLA", "the reply, now from the second server")
+        expect_line_containing(second, "HOLA", "the second server to serve the call")
+        # The first server stopping must not take the name away from the second one.
+        lab.interrupt(first)
+        client = lab.run("echo client", o.echo_client, "after the first server stopped")
+        expect_line(client, "Reply: after the first server stopped",
+                    "the name to still lead to the second server after the first one stopped")
+        print("  SIGKILL to second echo server (pid %d)" % second.pid, flush=True)
+        second.stop()
+        third = lab.start("third echo server", o.echo_server)
+        lab.wait_registered("echo.server", third, different_from=second_uri)
+        time.sleep(0.2)  # let its lines arrive
+        if third.wait_for(re.escape(second_uri), 0) is not None:
+            raise Failure("third echo server warned about %s, which belongs to a server that is "
+                          "gone; expected it to replace a dead registration silently"
+                          % second_uri, third)
+
+
+def observer_two(o):
+    with Lab(o) as lab:
+        observable = start_observable(lab)
+        first = start_observer(lab, "first observer", o.observer)
+        second = start_observer(lab, "second observer", o.second_observer or o.observer)
+        message = "Message for both"
+        notifier = lab.run("notifier", o.notifier, message)
+        expect_success(notifier)
+        expect_line(notifier, "Sent: " + message, "what it sent")
+        expect_count(notifier, 2, "both observers notified")
+        for observer in (first, second):
+            expect_update(observer, message)
+        if not observable.running():
+            raise Failure("the observable server ended during the notification", observable)
+
+
+def observer_default(o):
+    with Lab(o) as lab:
+        start_observable(lab)
+        observer = start_observer(lab, "observer", o.observer)
+        notifier = lab.run("notifier", o.notifier)
+        expect_success(notifier)
+        expect_line(notifier, "Sent: Hello, Observers!", "the default message")
+        expect_update(observer, "Hello, Observers!")
+
+
+def observer_vanish(o):
+    """An observer killed without a goodbye must not stop the others from being notified."""
+    with Lab(o) as lab:
+        observable = start_observable(lab)
+        doomed = start_observer(lab, "observer to be killed", o.observer)
+        survivor = start_observer(lab, "surviving observer", o.second_observer or o.observer)
+        notifier = lab.run("notifier", o.notifier, "before")
+        expect_success(notifier)
+        expect_update(doomed, "before")
+        expect_update(survivor, "before")
+        print("  SIGKILL to observer to be killed (pid %d)" % doomed.pid, flush=True)
+        doomed.stop()
+        for message, count in (("after 1", 1), ("after 2", 1)):
+            notifier = lab.run("notifier", o.notifier, message)
+            expect_success(notifier)
+            expect_count(notifier, count, "only the surviving observer notified")
+            expect_update(survivor, message)
+        if not observable.running():
+            raise Failure("the observable server ended after an observer vanished", observable)
+
+
+def observer_missing_ns(o):
+    expect_clean_naming_errors(o, [("notifier", o.notifier), ("observer", o.observer),
+                                   ("observable server", o.observable_server)])
+
+
+def observer_sigint(o):
+    with Lab(o) as lab:
+        observable = start_observable(lab)
+        observer = start_observer(lab, "observer", o.observer)
+        lab.interrupt(observer)
+        notifier = lab.run("notifier", o.notifier, "anyone?")
+        expect_success(notifier)
+        expect_count(notifier, 0, "nobody notified: the observer unregistered on Ctrl-C")
+        lab.interrupt(observable, "example.observable")
+
+
+def introspect_basic(o):
+    with Lab(o) as lab:
+        server = lab.start("introspect server", o.introspect_server)
+        uri = lab.wait_registered("example.remote.object", server)
+        client = lab.run("introspect client", o.introspect_client)
+        expect_success(client)
+        expect_line(client, "greet('World') -> Hello, World!", "the greeting")
+        expect_line(client, "add(2, 3) -> 5", "the sum")
+        expect_names(client, "Remote methods: ", {"greet", "add"})
+        expect_names(client, "Oneway methods: ", set())
+        with lab.proxy(uri) as remote:
+            expect_equal("greet('Ana') from Python", "Hello, Ana!", remote.greet("Ana"))
+            expect_equal("add(2, 3) from Python", 5, remote.add(2, 3))
+            expect_equal("add(1.5, 2) from Python", 3.5, remote.add(1.5, 2))
+            expect_equal("add('ab', 'cd') from Python", "abcd", remote.add("ab", "cd"))
+            expect_equal("the methods Python's proxy learnt", {"greet", "add"},
+                         set(remote._pyroMethods))
+
+
+def introspect_missing_ns(o):
+    expect_clean_naming_errors(o, [("introspect client", o.introspect_client),
+                                   ("introspect server", o.introspect_server)])
+
+
+def introspect_sigint(o):
+    with Lab(o) as lab:
+        server = lab.start("introspect server", o.introspect_server)
+        lab.wait_registered("example.remote.object", server)
+        lab.interrupt(server, "example.remote.object")
+
+
+# -- helpers of the scenarios ---------------------------------------------------------------------
+
+
+def expect_line_containing(program, text, what):
+    if program.wait_for(re.escape(text), 5) is None:
+        raise Failure("%s: expected %s, a line containing\n    %s" % (program.label, what, text),
+                      program)
+
+
+def expect_names(program, prefix, expected):
+    """A line "<prefix>a, b" (or "(none)") listing exactly the names `expected`, in any order."""
+    line = program.wait_for("^" + re.escape(prefix), 5)
+    listed = line[len(prefix):] if line is not None else ""
+    names = set() if listed == "(none)" else {n.strip() for n in listed.split(",") if n.strip()}
+    if line is None or names != expected:
+        shown = ", ".join(sorted(expected)) or "(none)"
+        raise Failure("%s: expected a line listing exactly these names, in any order\n    %s%s"
+                      % (program.label, prefix, shown), program)
+
+
+def start_observable(lab):
+    observable = lab.start("observable server", lab.options.observable_server)
+    lab.wait_registered("example.observable", observable)
+    return observable
+
+
+def start_observer(lab, label, program):
+    """Starts an observer and waits until it says it registered with the observable."""
+    observer = lab.start(label, program)
+    if observer.wait_for(r"(?i)regist|waiting", lab.options.timeout) is None:
+        raise Failure("%s did not say it registered with the observable within %g s"
+                      % (label, lab.options.timeout), observer)
+    return observer
+
+
+def expect_update(observer, message):
+    if observer.wait_for("^Update received: %s$" % re.escape(message), 5) is None:
+        raise Failure("%s: expected the update, the line\n    Update received: %s"
+                      % (observer.label, message), observer)
+
+
+def expect_clean_naming_errors(o, programs):
+    """Without a name server each program ends at once with one clear line on stderr."""
+    with Lab(o, name_server=False) as lab:
+        for label, path in programs:
+            started = time.monotonic()
+            program = lab.run(label + " without a name server", path, timeout=10)
+            elapsed = time.monotonic() - started
+            errors = [line for line in program.lines("err") if line.strip()]
+            problems = []
+            if program.process.returncode == 0:
+                problems.append("it ended with exit code 0; expected non-zero")
+            if any("Traceback" in line for line in program.lines("err") + program.lines("out")):
+                problems.append("it printed a traceback; expected one line")
+            elif len(errors) != 1:
+                problems.append("it printed %d lines on stderr; expected exactly one"
+                                % len(errors))
+            elif not (re.search(r"(?i)name ?server", errors[0]) and "pyro-ns" in errors[0]):
+                problems.append("its error line should mention the name server and how to "
+                                "start one ('pyro-ns')")
+            if elapsed > 6:
+                problems.append("it took %.1f s; expected a few seconds at most" % elapsed)
+            if problems:
+                raise Failure("%s without a name server: %s" % (label, "; ".join(problems)),
+                              program)
+
+
+SCENARIOS = {function.__name__: function for function in (
+    echo_basic, echo_unicode, echo_missing_ns, echo_sigint, echo_replace,
+    observer_two, observer_default, observer_vanish, observer_missing_ns, observer_sigint,
+    introspect_basic, introspect_missing_ns, introspect_sigint)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def run_scenarios(options):
+    def out_of_time(_signum, _frame):
+        raise Failure("the scenario took more than %d s" % SCENARIO_BUDGET)
+
+    def terminated(signum, _frame):
+        raise SystemExit("lab_tests.py: stopped by %s" % signal.Signals(signum).name)
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.signal(signal.SIGTERM, terminated)  # so `finally` still stops the programs
+    for name in options.scenarios:
+        print("== %s" % name, flush=True)
+        signal.alarm(SCENARIO_BUDGET)
+        try:
+            SCENARIOS[name](options)
+        except (Failure, Pyro4.errors.PyroError) as failure:
+            print("FAILED %s: %s" % (name, failure), flush=True)
+            return 1
+        finally:
+            signal.alarm(0)
+        print("passed %s" % name, flush=True)
+    return 0
+
+
+def expect_failure(options, argv):
+    """Runs the same scenarios in a child run; passes if it fails readably and cleanly."""
+    child_argv = [sys.executable, os.path.abspath(__file__)] + strip_expect_failure(argv)
+    print("expecting this run to fail with /%s/:\n  %s" % (options.expect_failure,
+                                                           " ".join(child_argv)), flush=True)
+    child = subprocess.run(child_argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=SCENARIO_BUDGET * len(options.scenarios) + 10)
+    output = child.stdout.decode("utf-8", "replace")
+    print("".join("  | " + line + "\n" for line in output.splitlines()), end="")
+    problems = []
+    if child.returncode != 1:
+        problems.append("it ended with exit code %d; expected 1 (a failed check)"
+                        % child.returncode)
+    if re.search(r"^Traceback", output, re.MULTILINE):  # its own, not a quoted program's
+        problems.append("it printed a traceback instead of a readable message")
+    if not re.search(options.expect_failure, output):
+        problems.append("its output has no match for /%s/" % options.expect_failure)
+    left = [pid for pid in map(int, re.findall(r"\(pid (\d+)\)", output)) if alive(pid)]
+    if left:
+        problems.append("processes it started are still running: %s"
+                        % ", ".join(map(str, left)))
+    if problems:
+        print("FAILED: the broken program was not caught as expected: " + "; ".join(problems))
+        return 1
+    print("passed: the broken program made the scenario fail, readably and cleanly")
+    return 0
+
+
+def strip_expect_failure(argv):
+    stripped, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--expect-failure":
+            skip = True
+        elif not arg.startswith("--expect-failure="):
+            stripped.append(arg)
+    return stripped
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS), metavar="SCENARIO",
+                        help="one or more of: " + ", ".join(SCENARIOS))
+    parser.add_argument("--python", default="/usr/bin/python3",
+                        help="runs programs whose name ends in .py (default: /usr/bin/python3)")
+    parser.add_argument("--name-server", default="/usr/bin/pyro4-ns",
+                        help="takes -n HOST -p PORT like pyro4-ns")
+    for role, default in (("echo-server", "echo-server"), ("echo-client", "echo-client"),
+                          ("observable-server", "observable-server"), ("observer", "observer"),
+                          ("notifier", "notifier"), ("introspect-server", "introspect-server"),
+                          ("introspect-client", "introspect-client")):
+        parser.add_argument("--" + role, default=default, metavar="PROG")
+    parser.add_argument("--second-observer", metavar="PROG",
+                        help="the other observer in two-observer scenarios (default: --observer)")
+    parser.add_argument("--timeout", type=float, default=10,
+                        help="seconds a program gets to become ready (default: 10)")
+    parser.add_argument("--expect-failure", metavar="REGEX",
+                        help="pass only if the scenarios fail with a message matching REGEX")
+    options = parser.parse_args(argv)
+    if options.expect_failure:
+        return expect_failure(options, argv)
+    return run_scenarios(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
