@@ -261,6 +261,18 @@ struct Proxy::Impl {
         return value;
     }
 
+    // §5.2 step 5: with metadata, an attribute the object does not expose fails here, without
+    // a round trip.
+    void require_attribute(std::string_view name) {
+        ensure_connected();
+        if (metadata && std::find(metadata->attrs.begin(), metadata->attrs.end(), name) ==
+                            metadata->attrs.end()) {
+            throw RemoteError("builtins.AttributeError", "remote object '" + connected->str() +
+                                                             "' has no exposed attribute '" +
+                                                             std::string(name) + "'");
+        }
+    }
+
     void ensure_connected() {
         if (socket && !connection_alive()) {
             disconnect();
@@ -334,25 +346,13 @@ void Proxy::invoke_oneway(std::string_view method, Value::Items args, Value::Ent
 
 Value Proxy::get_attribute(std::string_view name) {
     const std::lock_guard lock(impl_->mutex);
-    impl_->ensure_connected();
-    if (impl_->metadata && std::find(impl_->metadata->attrs.begin(), impl_->metadata->attrs.end(),
-                                     name) == impl_->metadata->attrs.end()) {
-        throw RemoteError("builtins.AttributeError", "remote object '" + impl_->connected->str() +
-                                                         "' has no exposed attribute '" +
-                                                         std::string(name) + "'");
-    }
+    impl_->require_attribute(name);
     return impl_->perform("__getattr__", {Value(name)}, std::nullopt, false);
 }
 
 void Proxy::set_attribute(std::string_view name, const Value& value) {
     const std::lock_guard lock(impl_->mutex);
-    impl_->ensure_connected();
-    if (impl_->metadata && std::find(impl_->metadata->attrs.begin(), impl_->metadata->attrs.end(),
-                                     name) == impl_->metadata->attrs.end()) {
-        throw RemoteError("builtins.AttributeError", "remote object '" + impl_->connected->str() +
-                                                         "' has no exposed attribute '" +
-                                                         std::string(name) + "'");
-    }
+    impl_->require_attribute(name);
     impl_->perform("__setattr__", {Value(name), value}, std::nullopt, false);
 }
 
