@@ -10,10 +10,26 @@
 #include <filesystem>
 #include <iostream>
 
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include "nameserver/ns_output.hpp"
 #include "nameserver/ns_server.hpp"
+
+namespace {
+
+// Every idle client connection holds a file descriptor. The usual soft limit of 1024 would turn
+// new clients away in a large class long before the hard limit, which a program may raise to.
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &limit); // best effort: the old limit still works
+    }
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     namespace text = pyro::ns::text;
@@ -62,6 +78,7 @@ int main(int argc, char** argv) {
     }
     settings.hmac_key = key.value_or("");
 
+    raise_open_file_limit();
     try {
         // Ctrl-C and SIGTERM stop the name server cleanly even while it is still starting.
         pyro::ns::StopSignals signals;

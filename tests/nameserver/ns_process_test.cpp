@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "pyro/pyro.hpp"
@@ -284,6 +286,33 @@ double lookup_milliseconds(int port) {
     EXPECT_EQ(client.lookup("Pyro.NameServer").port(), port);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
+}
+
+// Started from a shell, pyro-ns gets the usual soft limit of 1024 open files; it must raise it
+// itself, or a large class would exhaust it (the test below raises its own limit, which the
+// child would otherwise inherit).
+TEST(PyroNs, RaisesItsOpenFileLimitForManyClients) {
+    rlimit own{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+    const auto hard = std::min<rlim_t>(own.rlim_max, 8192);
+    ASSERT_GT(hard, 256u) << "the test needs a hard limit above 256";
+    const std::string port = std::to_string(free_tcp_port());
+    ChildProcess ns({"/usr/bin/prlimit", "--nofile=256:" + std::to_string(hard), PYRO_NS_PROGRAM,
+                     "-n", "127.0.0.1", "-p", port});
+    ASSERT_TRUE(ns.wait_for_line("URI = ", 10s)) << ns.describe();
+    std::ifstream limits("/proc/" + std::to_string(ns.pid()) + "/limits");
+    std::string line;
+    bool found = false;
+    while (std::getline(limits, line)) {
+        if (line.starts_with("Max open files")) {
+            found = true;
+            std::istringstream fields(line.substr(std::string("Max open files").size()));
+            rlim_t soft = 0;
+            fields >> soft;
+            EXPECT_EQ(soft, hard) << line;
+        }
+    }
+    EXPECT_TRUE(found) << "no 'Max open files' line in /proc/PID/limits";
 }
 
 TEST(PyroNs, TwoThousandIdleConnectionsNeverBlockANewClient) {
