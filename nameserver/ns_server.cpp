@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -95,46 +94,6 @@ void StopSignals::on_signal(std::function<void()> action) {
     if (already && action) {
         action();
     }
-}
-
-std::string bound_ip(const std::string& host, int prefer_ip_version) {
-    std::string name = host.empty() ? "0.0.0.0" : host;
-    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
-        name = name.substr(1, name.size() - 2);
-    }
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(name.c_str(), "0", &hints, &found) != 0 || found == nullptr) {
-        throw CommunicationError("cannot resolve host '" + name + "'");
-    }
-    std::vector<std::string> v4;
-    std::vector<std::string> v6;
-    for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-        std::array<char, INET6_ADDRSTRLEN> text{};
-        if (entry->ai_family == AF_INET) {
-            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(entry->ai_addr)->sin_addr,
-                        text.data(), text.size());
-            v4.emplace_back(text.data());
-        } else if (entry->ai_family == AF_INET6) {
-            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(entry->ai_addr)->sin6_addr,
-                        text.data(), text.size());
-            v6.emplace_back(text.data());
-        }
-    }
-    ::freeaddrinfo(found);
-    // The same preference as libpyro's Daemon (PREFER_IP_VERSION): IPv4 first unless 6.
-    const auto& first = prefer_ip_version == 6 ? v6 : v4;
-    const auto& second = prefer_ip_version == 6 ? v4 : v6;
-    if (!first.empty()) {
-        return first.front();
-    }
-    if (!second.empty()) {
-        return second.front();
-    }
-    throw CommunicationError("host '" + name + "' has no address");
 }
 
 std::optional<std::string> tcp_port_holder(int port) {
@@ -247,7 +206,7 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
 
     std::string hostip = "Unix domain socket";
     if (settings.unix_socket.empty()) {
-        hostip = bound_ip(*options.host, config.prefer_ip_version);
+        hostip = daemon_->bound_address();
         if (hostip.find(':') != std::string::npos) { // pyro4-ns asks the family first
             say(out, text::no_broadcast_ipv6);
         } else if (is_loopback_ip(hostip)) {

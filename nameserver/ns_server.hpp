@@ -99,10 +99,6 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// The address a TCP server bound to `host` listens on, as text ("127.0.0.1", "::1", "0.0.0.0"),
-// chosen as libpyro's Daemon chooses it. Throws CommunicationError when the host does not resolve.
-[[nodiscard]] std::string bound_ip(const std::string& host, int prefer_ip_version);
-
 // "pyro4-ns (pid 1234)": the program listening on TCP `port` on this machine, when /proc tells.
 [[nodiscard]] std::optional<std::string> tcp_port_holder(int port);
 

@@ -582,6 +582,19 @@ int Daemon::port() const {
     return impl_->bound_port;
 }
 
+std::string Daemon::bound_address() const {
+    if (!impl_->unix_path.empty()) {
+        return "";
+    }
+    const std::string location = detail::describe_endpoint(impl_->acceptor.local_endpoint());
+    // "127.0.0.1:9090" or "[::1]:9090": the address without the port and brackets.
+    std::string address = location.substr(0, location.rfind(':'));
+    if (address.size() > 2 && address.front() == '[') {
+        address = address.substr(1, address.size() - 2);
+    }
+    return address;
+}
+
 std::vector<std::string> Daemon::registered() const {
     const std::lock_guard lock(impl_->objects_mutex);
     return impl_->order;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string_view>
 #include <vector>
 
 #include <cstring>
@@ -29,6 +31,13 @@ Endpoint unix_endpoint(const std::string& path) {
 
 namespace {
 
+bool is_localhost(std::string_view name) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower == "localhost" || lower == "localhost." || lower.ends_with(".localhost");
+}
+
 std::vector<tcp::endpoint> resolve(const std::string& host, int port, int prefer_ip_version,
                                    bool passive) {
     asio::io_context io;
@@ -41,13 +50,23 @@ std::vector<tcp::endpoint> resolve(const std::string& host, int port, int prefer
     if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') {
         bare = bare.substr(1, bare.size() - 2);
     }
-    const auto results = resolver.resolve(bare, std::to_string(port), flags, error);
-    if (error) {
-        throw CommunicationError("cannot resolve host '" + name + "': " + error.message());
-    }
     std::vector<tcp::endpoint> endpoints;
-    for (const auto& result : results) {
-        endpoints.push_back(result.endpoint());
+    if (is_localhost(bare)) {
+        // RFC 6761 reserves "localhost" for the loopback addresses. Resolving it ourselves gives
+        // what /etc/hosts says on any normal system, and still works on a minimal one without
+        // that file (a fresh container or debootstrap root), where Pyro4's default host would
+        // otherwise fail to resolve.
+        const auto service = static_cast<unsigned short>(port);
+        endpoints = {tcp::endpoint(asio::ip::address_v4::loopback(), service),
+                     tcp::endpoint(asio::ip::address_v6::loopback(), service)};
+    } else {
+        const auto results = resolver.resolve(bare, std::to_string(port), flags, error);
+        if (error) {
+            throw CommunicationError("cannot resolve host '" + name + "': " + error.message());
+        }
+        for (const auto& result : results) {
+            endpoints.push_back(result.endpoint());
+        }
     }
     // Pyro4's PREFER_IP_VERSION (default 4): IPv4 addresses first, as "localhost" may also
     // resolve to ::1 and a Python peer listens on IPv4.

@@ -83,6 +83,9 @@ public:
     // The address actually bound (no NAT), for printing where the daemon runs.
     [[nodiscard]] std::string bound_location() const;
     [[nodiscard]] int port() const;
+    // The IP address the socket is bound to, as text ("127.0.0.1", "::1", "0.0.0.0"); empty for
+    // a Unix socket.
+    [[nodiscard]] std::string bound_address() const;
     // Object ids in registration order, "Pyro.Daemon" first.
     [[nodiscard]] std::vector<std::string> registered() const;
 
