@@ -78,6 +78,7 @@ struct Daemon::Impl {
 
     std::string bound_location;      // what we listen on
     std::string advertised_location; // what URIs say (NAT applied)
+    std::string bound_address;       // the IP bound to, "" for a Unix socket
     int bound_port = 0;
     std::string unix_path;
 
@@ -181,7 +182,9 @@ void Daemon::Impl::bind() {
         detail::resolve_bind_endpoint(host, options.port, config.prefer_ip_version);
     detail::open_and_listen(acceptor, endpoint, detail::host_port_text(host, options.port),
                             config.sock_reuse);
-    bound_port = detail::local_port(acceptor);
+    const auto bound = detail::ip_endpoint(acceptor.local_endpoint());
+    bound_port = bound->port();
+    bound_address = bound->address().to_string();
     // Like Pyro4, URIs carry the host as it was given ("localhost"), not the resolved address.
     bound_location = detail::host_port_text(host, bound_port);
     const auto nat_host = options.nat_host ? options.nat_host : config.nathost;
@@ -341,12 +344,10 @@ Message Daemon::Impl::reply_to(const Message& request, MessageType type,
 }
 
 Message Daemon::Impl::fail_connect(const Message* connect, const std::string& text) const {
-    Message empty;
-    const Message& request = connect ? *connect : empty;
-    Message reply = reply_to(request, MessageType::ConnectFail, serializer_ids::marshal,
-                             detail::marshal_encode_string(text), 0, false);
-    reply.seq = connect ? connect->seq : 0;
-    return reply;
+    // Failures found before the CONNECT could be read answer with seq 0 (§5.3 step 1).
+    static const Message unreadable_connect;
+    return reply_to(connect ? *connect : unreadable_connect, MessageType::ConnectFail,
+                    serializer_ids::marshal, detail::marshal_encode_string(text), 0, false);
 }
 
 Message Daemon::Impl::handshake(const Message& connect, bool& accepted) {
@@ -583,16 +584,7 @@ int Daemon::port() const {
 }
 
 std::string Daemon::bound_address() const {
-    if (!impl_->unix_path.empty()) {
-        return "";
-    }
-    const std::string location = detail::describe_endpoint(impl_->acceptor.local_endpoint());
-    // "127.0.0.1:9090" or "[::1]:9090": the address without the port and brackets.
-    std::string address = location.substr(0, location.rfind(':'));
-    if (address.size() > 2 && address.front() == '[') {
-        address = address.substr(1, address.size() - 2);
-    }
-    return address;
+    return impl_->bound_address;
 }
 
 std::vector<std::string> Daemon::registered() const {

@@ -118,16 +118,14 @@ void open_and_listen(Acceptor& acceptor, const Endpoint& endpoint, const std::st
     }
 }
 
-int local_port(const Acceptor& acceptor) {
-    const Endpoint endpoint = acceptor.local_endpoint();
-    const auto* address = endpoint.data();
-    if (address->sa_family == AF_INET) {
-        return ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port);
+std::optional<tcp::endpoint> ip_endpoint(const Endpoint& endpoint) {
+    const int family = endpoint.data()->sa_family;
+    if (family != AF_INET && family != AF_INET6) {
+        return std::nullopt;
     }
-    if (address->sa_family == AF_INET6) {
-        return ntohs(reinterpret_cast<const sockaddr_in6*>(address)->sin6_port);
-    }
-    return 0;
+    tcp::endpoint ip;
+    std::memcpy(ip.data(), endpoint.data(), std::min<std::size_t>(endpoint.size(), ip.capacity()));
+    return ip;
 }
 
 std::string host_port_text(const std::string& host, int port) {
@@ -138,14 +136,12 @@ std::string host_port_text(const std::string& host, int port) {
 }
 
 std::string describe_endpoint(const Endpoint& endpoint) {
-    const auto* address = endpoint.data();
-    if (address->sa_family == AF_INET || address->sa_family == AF_INET6) {
-        tcp::endpoint ip;
-        std::memcpy(ip.data(), address, std::min<std::size_t>(endpoint.size(), ip.capacity()));
-        return host_port_text(ip.address().to_string(), ip.port());
+    if (const auto ip = ip_endpoint(endpoint)) {
+        return host_port_text(ip->address().to_string(), ip->port());
     }
-    if (address->sa_family == AF_UNIX) {
-        return "./u:" + std::string(reinterpret_cast<const sockaddr_un*>(address)->sun_path);
+    if (endpoint.data()->sa_family == AF_UNIX) {
+        return "./u:" +
+               std::string(reinterpret_cast<const sockaddr_un*>(endpoint.data())->sun_path);
     }
     return "?";
 }

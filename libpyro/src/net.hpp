@@ -2,6 +2,7 @@
 // (IPv4/IPv6) and Unix sockets, address texts, friendly bind errors and frame I/O.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,7 +28,8 @@ using Endpoint = Protocol::endpoint;
 // Opens, binds and listens; an address in use gives one line saying what to do.
 void open_and_listen(Acceptor& acceptor, const Endpoint& endpoint, const std::string& what,
                      bool reuse_address);
-[[nodiscard]] int local_port(const Acceptor& acceptor);
+// The IP address and port of a TCP endpoint; nullopt for a Unix socket.
+[[nodiscard]] std::optional<boost::asio::ip::tcp::endpoint> ip_endpoint(const Endpoint& endpoint);
 // "host:port", "[::1]:port".
 [[nodiscard]] std::string host_port_text(const std::string& host, int port);
 // "127.0.0.1:5555", "[::1]:5555", "./u:/tmp/x.sock".

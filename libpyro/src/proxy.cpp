@@ -284,8 +284,8 @@ struct Proxy::Impl {
 
     // A call with Pyro4's MAX_RETRIES, dropping the connection on any communication failure so
     // the next call starts afresh (§5.4).
-    Value perform(const std::string& method, Value::Items args,
-                  std::optional<Value::Entries> kwargs, bool force_oneway) {
+    Value perform(const std::string& method, const Value::Items& args,
+                  const std::optional<Value::Entries>& kwargs, bool force_oneway) {
         for (int attempt = 0;; ++attempt) {
             try {
                 ensure_connected();
@@ -302,21 +302,17 @@ struct Proxy::Impl {
                     force_oneway ||
                     (metadata && std::find(metadata->oneway.begin(), metadata->oneway.end(),
                                            method) != metadata->oneway.end());
-                return exchange(target.object(), method, Value::list(std::move(args)),
-                                std::move(kwargs), oneway);
-            } catch (const ConnectionClosedError&) {
+                // Copies, not moves: a retry sends the same arguments again.
+                return exchange(target.object(), method, Value::list(args), kwargs, oneway);
+            } catch (const CommunicationError& error) {
                 disconnect();
-                if (attempt >= config.max_retries) {
+                // Pyro4 retries only a lost connection or a timeout (MAX_RETRIES, §5.11).
+                const bool retryable =
+                    dynamic_cast<const ConnectionClosedError*>(&error) != nullptr ||
+                    dynamic_cast<const TimeoutError*>(&error) != nullptr;
+                if (!retryable || attempt >= config.max_retries) {
                     throw;
                 }
-            } catch (const TimeoutError&) {
-                disconnect();
-                if (attempt >= config.max_retries) {
-                    throw;
-                }
-            } catch (const CommunicationError&) {
-                disconnect();
-                throw;
             }
         }
     }
@@ -336,12 +332,12 @@ Proxy& Proxy::operator=(Proxy&&) noexcept = default;
 
 Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries kwargs) {
     const std::lock_guard lock(impl_->mutex);
-    return impl_->perform(std::string(method), std::move(args), std::move(kwargs), false);
+    return impl_->perform(std::string(method), args, kwargs, false);
 }
 
 void Proxy::invoke_oneway(std::string_view method, Value::Items args, Value::Entries kwargs) {
     const std::lock_guard lock(impl_->mutex);
-    impl_->perform(std::string(method), std::move(args), std::move(kwargs), true);
+    impl_->perform(std::string(method), args, kwargs, true);
 }
 
 Value Proxy::get_attribute(std::string_view name) {

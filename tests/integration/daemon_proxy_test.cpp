@@ -240,6 +240,30 @@ TEST(Signals, CtrlCBeforeTheLoopStillStopsItCleanly) {
     SUCCEED();
 }
 
+// The first call outlasts the client's timeout; every later one answers at once.
+struct SlowOnce {
+    std::atomic<bool> slept{false};
+    int echo_int(int x) {
+        if (!slept.exchange(true)) {
+            std::this_thread::sleep_for(800ms);
+        }
+        return x;
+    }
+};
+
+TEST(MaxRetries, RetriedCallSendsItsArgumentsAgain) {
+    Daemon daemon(loopback_config());
+    const Uri uri =
+        daemon.register_object(std::make_shared<SlowOnce>(),
+                               methods<SlowOnce>().expose("echo_int", &SlowOnce::echo_int), "slow");
+    auto running = daemon.run_in_background();
+    Config config = loopback_config();
+    config.comm_timeout = 0.3;
+    config.max_retries = 1; // PYRO_MAX_RETRIES: a timeout is retried once, on a new connection
+    Proxy proxy(uri, config);
+    EXPECT_EQ(proxy.call<int>("echo_int", 42), 42);
+}
+
 // A stand-in for Pyro.NameServer with just what PYRONAME resolution uses.
 struct TinyNameServer {
     std::mutex mutex;
