@@ -44,9 +44,7 @@ std::string latin1_repr(std::string_view key) {
             utf8 += static_cast<char>(0x80 | (byte & 0x3F));
         }
     }
-    // serpent writes strings exactly as Python's repr() does (§6.3).
-    std::string repr = to_serpent(Value(utf8));
-    repr.erase(0, repr.find('\n') + 1);
+    const std::string repr = Value(utf8).repr(); // Python's repr(), §6.3
     std::string latin1;
     for (std::size_t i = 0; i < repr.size(); ++i) {
         const auto byte = static_cast<unsigned char>(repr[i]);

@@ -98,7 +98,7 @@ std::optional<int> optparse_int(std::string_view text) {
 }
 
 std::string python_quoted(std::string_view text) {
-    return text::python_repr(Value(text));
+    return Value(text).repr();
 }
 
 // Applies one option; returns true for --help.

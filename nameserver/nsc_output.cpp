@@ -78,30 +78,6 @@ std::string lookup_metadata(const Value& metadata) {
     return "metadata: " + python_str(metadata);
 }
 
-std::string python_repr(const Value& value) {
-    switch (value.kind()) {
-    case Value::Kind::String: {
-        // serpent writes strings exactly as Python's repr() does (§6.3).
-        std::string text = to_serpent(value);
-        return text.substr(text.find('\n') + 1);
-    }
-    case Value::Kind::List:
-    case Value::Kind::Tuple: {
-        const bool list = value.kind() == Value::Kind::List;
-        std::string out = list ? "[" : "(";
-        for (std::size_t i = 0; i < value.items().size(); ++i) {
-            out += (i == 0 ? "" : ", ") + python_repr(value.items()[i]);
-        }
-        if (!list && value.items().size() == 1) {
-            out += ",";
-        }
-        return out + (list ? "]" : ")");
-    }
-    default:
-        return value.repr();
-    }
-}
-
 std::string python_str(const Value& value) {
     if (value.is_string()) {
         return value.as_string();
@@ -111,7 +87,7 @@ std::string python_str(const Value& value) {
         class_name->as_string() == "Pyro4.core.URI") {
         return uri_from_value(value).str();
     }
-    return python_repr(value);
+    return value.repr();
 }
 
 } // namespace pyro::ns::text

@@ -53,9 +53,8 @@ inline constexpr std::string_view metadata_title = " - searched by metadata";
 [[nodiscard]] std::string list_metadata(const Value& metadata);
 [[nodiscard]] std::string lookup_metadata(const Value& metadata);
 
-// Python's repr() and str() of a value as pyro4-nsc would print it: strings with Python's
-// quoting and escapes, lists as "['a', 'b']", a Pyro4.core.URI as its URI text.
-[[nodiscard]] std::string python_repr(const Value& value);
+// Python's str() of a value as pyro4-nsc prints it: a str as it is, a Pyro4.core.URI as its URI
+// text, anything else as its repr() (Value::repr, which quotes strings as Python does).
 [[nodiscard]] std::string python_str(const Value& value);
 
 } // namespace pyro::ns::text

@@ -16,6 +16,7 @@
 #include "float_repr.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
+#include "str_repr.hpp"
 #include "unicode_printable.hpp"
 #include "utf8.hpp"
 
@@ -28,8 +29,6 @@ constexpr std::string_view serpent_header = "# serpent utf-8 python3.2\n";
 constexpr std::string_view nan_literal = "{'__class__':'float','value':'nan'}";
 constexpr std::string_view inf_literal = "1e30000";
 
-constexpr std::string_view hex_digits = "0123456789abcdef";
-
 [[noreturn]] void fail(const std::string& what) {
     throw SerializeError("serpent: " + what);
 }
@@ -37,14 +36,6 @@ constexpr std::string_view hex_digits = "0123456789abcdef";
 // ------------------------------------------------------------------------------------------------
 // Writer
 // ------------------------------------------------------------------------------------------------
-
-void append_hex_escape(std::string& out, char marker, char32_t code_point, int digits) {
-    out += '\\';
-    out += marker;
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
-        out += hex_digits[(code_point >> shift) & 0xF];
-    }
-}
 
 // True when Python can read the written key back into a dict or set: serpent itself refuses
 // None (and everything but bool, bytes, str, tuple and numbers), and a NaN, a bytes value, a
@@ -169,44 +160,11 @@ private:
         out_ += "j)";
     }
 
-    // Python's repr(str) (§6.3): quote choice, the escapes it uses, lowercase hex, printable
-    // non-ASCII raw.
     void write_string(std::string_view text) {
-        const bool has_single = text.find('\'') != std::string_view::npos;
-        const bool has_double = text.find('"') != std::string_view::npos;
-        const char quote = has_single && !has_double ? '"' : '\'';
-        out_ += quote;
-        std::size_t pos = 0;
-        while (pos < text.size()) {
-            const std::size_t start = pos;
-            const auto code_point = detail::next_code_point(text, pos);
-            if (!code_point) {
-                fail("cannot write a str that is not valid UTF-8 (byte " + std::to_string(start) +
-                     " of the string)");
-            }
-            const char32_t c = *code_point;
-            if (c == static_cast<char32_t>(quote) || c == U'\\') {
-                out_ += '\\';
-                out_ += static_cast<char>(c);
-            } else if (c == U'\t') {
-                out_ += "\\t";
-            } else if (c == U'\n') {
-                out_ += "\\n";
-            } else if (c == U'\r') {
-                out_ += "\\r";
-            } else if (c < 0x20 || c == 0x7F) {
-                append_hex_escape(out_, 'x', c, 2);
-            } else if (c < 0x7F || detail::is_python_printable(c)) {
-                out_.append(text.substr(start, pos - start));
-            } else if (c <= 0xFF) {
-                append_hex_escape(out_, 'x', c, 2);
-            } else if (c <= 0xFFFF) {
-                append_hex_escape(out_, 'u', c, 4);
-            } else {
-                append_hex_escape(out_, 'U', c, 8);
-            }
+        if (!detail::is_valid_utf8(text)) {
+            fail("cannot write a str that is not valid UTF-8");
         }
-        out_ += quote;
+        detail::append_str_repr(out_, text);
     }
 
     void check_key(const Value& key, const char* where) {

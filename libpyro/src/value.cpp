@@ -6,6 +6,7 @@
 
 #include "float_repr.hpp"
 #include "pyro/errors.hpp"
+#include "str_repr.hpp"
 
 namespace pyro {
 
@@ -53,42 +54,6 @@ bool same_elements(const Value::Items& a, const Value::Items& b) {
     return true;
 }
 
-void append_string_repr(std::string& out, std::string_view text) {
-    const bool has_single = text.find('\'') != std::string_view::npos;
-    const bool has_double = text.find('"') != std::string_view::npos;
-    const char quote = (has_single && !has_double) ? '"' : '\'';
-    out += quote;
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c == quote) {
-                out += '\\';
-                out += c;
-            } else if (byte < 0x20 || byte == 0x7F) {
-                char escape[5];
-                std::snprintf(escape, sizeof escape, "\\x%02x", byte);
-                out += escape;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += quote;
-}
-
 void append_repr(std::string& out, const Value& value);
 
 void append_items(std::string& out, const Value::Items& items, const char* open,
@@ -126,7 +91,7 @@ void append_repr(std::string& out, const Value& value) {
         break;
     }
     case Value::Kind::String:
-        append_string_repr(out, value.as_string());
+        detail::append_str_repr(out, value.as_string());
         break;
     case Value::Kind::Bytes: {
         out += "b'";

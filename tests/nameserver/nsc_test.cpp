@@ -199,12 +199,7 @@ TEST(NscCommands, ListBlockSortsAndQuotesLikePython) {
               "--------END LIST \n");
 }
 
-TEST(NscOutput, PythonRepr) {
-    EXPECT_EQ(text::python_repr(Value("plain")), "'plain'");
-    EXPECT_EQ(text::python_repr(Value("both ' and \"")), "'both \\' and \"'");
-    EXPECT_EQ(text::python_repr(Value("\x01\u00a0\u2028")), "'\\x01\\xa0\\u2028'");
-    EXPECT_EQ(text::python_repr(Value::list({"a", 1, Value()})), "['a', 1, None]");
-    EXPECT_EQ(text::python_repr(Value::tuple({"a"})), "('a',)");
+TEST(NscOutput, PythonStr) {
     EXPECT_EQ(text::python_str(to_value(Uri::parse("PYRO:x@h:1"))), "PYRO:x@h:1");
 }
 

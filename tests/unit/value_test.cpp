@@ -129,5 +129,15 @@ TEST(Value, ReprLooksLikePython) {
     EXPECT_EQ(Value(Complex{1.0, -2.0}).repr(), "(1.0-2.0j)");
 }
 
+// Strings exactly as Python's repr() writes them (§6.3): pyro-nsc prints metadata with it.
+TEST(Value, StringReprIsPythons) {
+    EXPECT_EQ(Value("plain").repr(), "'plain'");
+    EXPECT_EQ(Value("both ' and \"").repr(), "'both \\' and \"'");
+    EXPECT_EQ(Value("\x01\u00a0\u2028").repr(), "'\\x01\\xa0\\u2028'");
+    EXPECT_EQ(Value::list({"a", 1, Value()}).repr(), "['a', 1, None]");
+    EXPECT_EQ(Value::tuple({"a"}).repr(), "('a',)");
+    EXPECT_EQ(Value(std::string("bad \xff byte")).repr(), "'bad \\xff byte'");
+}
+
 } // namespace
 } // namespace pyro

@@ -1,0 +1,61 @@
+#include "str_repr.hpp"
+
+#include "unicode_printable.hpp"
+#include "utf8.hpp"
+
+namespace pyro::detail {
+
+namespace {
+
+void append_hex_escape(std::string& out, char marker, char32_t code_point, int digits) {
+    static constexpr std::string_view hex_digits = "0123456789abcdef";
+    out += '\\';
+    out += marker;
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+        out += hex_digits[(code_point >> shift) & 0xF];
+    }
+}
+
+} // namespace
+
+void append_str_repr(std::string& out, std::string_view text) {
+    const bool has_single = text.find('\'') != std::string_view::npos;
+    const bool has_double = text.find('"') != std::string_view::npos;
+    const char quote = has_single && !has_double ? '"' : '\'';
+    out += quote;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t start = pos;
+        const auto code_point = next_code_point(text, pos);
+        if (!code_point) {
+            // Not UTF-8 (only Value::repr() ever sees such bytes): show the byte, never stall.
+            append_hex_escape(out, 'x', static_cast<unsigned char>(text[pos]), 2);
+            ++pos;
+            continue;
+        }
+        const char32_t c = *code_point;
+        if (c == static_cast<char32_t>(quote) || c == U'\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == U'\t') {
+            out += "\\t";
+        } else if (c == U'\n') {
+            out += "\\n";
+        } else if (c == U'\r') {
+            out += "\\r";
+        } else if (c < 0x20 || c == 0x7F) {
+            append_hex_escape(out, 'x', c, 2);
+        } else if (c < 0x7F || is_python_printable(c)) {
+            out.append(text.substr(start, pos - start));
+        } else if (c <= 0xFF) {
+            append_hex_escape(out, 'x', c, 2);
+        } else if (c <= 0xFFFF) {
+            append_hex_escape(out, 'u', c, 4);
+        } else {
+            append_hex_escape(out, 'U', c, 8);
+        }
+    }
+    out += quote;
+}
+
+} // namespace pyro::detail
