@@ -266,8 +266,4 @@ Uri NameServerDaemon::internal_uri() const {
     return Uri::parse("PYRO:" + std::string(name_server_name) + "@" + daemon_->bound_location());
 }
 
-std::optional<int> NameServerDaemon::broadcast_port() const {
-    return responder_ ? std::optional<int>(responder_->port()) : std::nullopt;
-}
-
 } // namespace pyro::ns

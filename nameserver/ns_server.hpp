@@ -69,10 +69,7 @@ public:
     // The URI clients use (NAT applied) and the one the broadcast responder announces.
     [[nodiscard]] Uri uri() const;
     [[nodiscard]] Uri internal_uri() const;
-    [[nodiscard]] Registry& registry() { return *registry_; }
     [[nodiscard]] Daemon& daemon() { return *daemon_; }
-    // The responder's UDP port, when one runs.
-    [[nodiscard]] std::optional<int> broadcast_port() const;
 
 private:
     std::shared_ptr<Registry> registry_;

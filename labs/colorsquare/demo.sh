@@ -111,7 +111,7 @@ for command in RED 0,128,255 TIME "300,0,0" QUIT; do
     echo "$command"
 done | "$BIN_DIR/colorsquare-transmit" "${NS[@]}" 2>&1 | prefix transmit 35
 
-sleep 0.3
+wait_for receive "set_color(0, 128, 255)"
 say "the colour changes the receiver served:"
 grep '^set_color' "$LOGS/receive.log" | sed 's/^/   /'
 

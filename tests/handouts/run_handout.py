@@ -498,7 +498,7 @@ class Runner:
 
     def check_output(self, block: Block):
         of = block.attrs.get("of")
-        expected = [l for l in block.body]
+        expected = list(block.body)
         if of is None and self.last_run is not None and "background" not in self.last_run.attrs:
             if self.last_foreground is None:
                 raise PageError(f"line {block.line}: a second output block for one command")

@@ -400,8 +400,7 @@ def echo_replace(o):
         second.stop()
         third = lab.start("third echo server", o.echo_server)
         lab.wait_registered("echo.server", third, different_from=second_uri)
-        time.sleep(0.2)  # let its lines arrive
-        if third.wait_for(re.escape(second_uri), 0) is not None:
+        if third.wait_for(re.escape(second_uri), 0.2) is not None:
             raise Failure("third echo server warned about %s, which belongs to a server that is "
                           "gone; expected it to replace a dead registration silently"
                           % second_uri, third)
