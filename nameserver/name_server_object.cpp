@@ -180,7 +180,7 @@ Value NameServerObject::list(const std::optional<Value>& prefix, const std::opti
         1) {
         throw RemoteError("builtins.ValueError", "you can only filter on one thing at a time");
     }
-    ListQuery query;
+    ListFilter query;
     query.prefix = text_filter(prefix, "prefix");
     query.regex = text_filter(regex, "regex");
     // Here Pyro4 tests the truth value before the type: metadata_all="" lists everything.

@@ -310,7 +310,7 @@ int Registry::remove(const std::optional<std::string>& name,
         storage_->erase(*name);
         return 1;
     }
-    const auto remove_listed = [this](const ListQuery& query) {
+    const auto remove_listed = [this](const ListFilter& query) {
         std::vector<std::string> names;
         for (const auto& row : list_locked(query)) {
             if (row.name != name_server_name) {
@@ -321,24 +321,24 @@ int Registry::remove(const std::optional<std::string>& name,
         return static_cast<int>(names.size());
     };
     if (prefix && !prefix->empty()) {
-        ListQuery query;
+        ListFilter query;
         query.prefix = prefix;
         return remove_listed(query);
     }
     if (regex && !regex->empty()) {
-        ListQuery query;
+        ListFilter query;
         query.regex = regex;
         return remove_listed(query);
     }
     return 0;
 }
 
-Listing Registry::list(const ListQuery& query) const {
+Listing Registry::list(const ListFilter& query) const {
     const std::lock_guard lock(mutex_);
     return list_locked(query);
 }
 
-Listing Registry::list_locked(const ListQuery& query) const {
+Listing Registry::list_locked(const ListFilter& query) const {
     const int filters = int{query.prefix.has_value()} + int{query.regex.has_value()} +
                         int{query.metadata_all.has_value()} + int{query.metadata_any.has_value()};
     if (filters > 1) {

@@ -56,15 +56,6 @@ private:
 
 class Storage;
 
-// NameServer.list()'s filters. At most one may be set (else ValueError); an empty value counts as
-// "set" for that check but filters nothing, as in Pyro4.
-struct ListQuery {
-    std::optional<std::string> prefix;
-    std::optional<std::string> regex;
-    std::optional<std::vector<std::string>> metadata_all;
-    std::optional<std::vector<std::string>> metadata_any;
-};
-
 class Registry {
 public:
     explicit Registry(std::unique_ptr<Storage> storage);
@@ -88,16 +79,17 @@ public:
     // Returns how many names were removed.
     int remove(const std::optional<std::string>& name, const std::optional<std::string>& prefix,
                const std::optional<std::string>& regex);
-    // The entries the query selects, in the storage's order. Throws
-    // RemoteError("builtins.ValueError", "you can only filter on one thing at a time") for two
-    // filters, NamingError for a bad regex or a storage without metadata.
-    [[nodiscard]] Listing list(const ListQuery& query = {}) const;
+    // The entries the filter selects, in the storage's order. At most one filter may be set:
+    // two give RemoteError("builtins.ValueError", "you can only filter on one thing at a time");
+    // an empty value counts as set for that check but filters nothing, as in Pyro4. NamingError
+    // for a bad regex or a storage without metadata.
+    [[nodiscard]] Listing list(const ListFilter& filter = {}) const;
 
     // Throws PyroError with Pyro4's text when `uri` is not a valid URI.
     static void validate_uri(std::string_view uri);
 
 private:
-    [[nodiscard]] Listing list_locked(const ListQuery& query) const;
+    [[nodiscard]] Listing list_locked(const ListFilter& filter) const;
 
     mutable std::mutex mutex_;
     std::unique_ptr<Storage> storage_;

@@ -9,6 +9,7 @@
 
 #include "pyro/errors.hpp"
 #include "pyro/value.hpp"
+#include "split_commas.hpp"
 #include "utf8.hpp"
 
 namespace pyro {
@@ -132,19 +133,6 @@ bool parse_bool(std::string_view name, std::string_view text) {
     invalid(name, text, "a valid boolean (use 0/off/no/false or 1/yes/on/true)");
 }
 
-std::vector<std::string> split_commas(std::string_view text) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = text.find(',', start);
-        parts.emplace_back(text.substr(start, comma - start));
-        if (comma == std::string_view::npos) {
-            return parts;
-        }
-        start = comma + 1;
-    }
-}
-
 std::string strip_blanks(std::string_view text) {
     const std::size_t begin = text.find_first_not_of(" \t\n\v\f\r");
     if (begin == std::string_view::npos) {
@@ -211,7 +199,7 @@ public:
     void name_set(const char* name, std::vector<std::string>& field) const {
         if (auto value = lookup_(name)) {
             field.clear();
-            for (const std::string& part : split_commas(*value)) {
+            for (const std::string& part : detail::split_commas(*value)) {
                 std::string item = strip_blanks(part);
                 if (!item.empty() && std::find(field.begin(), field.end(), item) == field.end()) {
                     field.push_back(std::move(item));
@@ -223,7 +211,7 @@ public:
     void addresses(const char* name, std::vector<std::string>& field) const {
         if (auto value = lookup_(name)) {
             field.clear();
-            for (const std::string& part : split_commas(*value)) {
+            for (const std::string& part : detail::split_commas(*value)) {
                 std::string address = strip_blanks(part);
                 field.push_back(address == "''" ? std::string() : std::move(address));
             }

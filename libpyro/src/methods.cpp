@@ -29,27 +29,28 @@ bool Interface::has_attribute(std::string_view name) const {
     return attributes_.contains(name);
 }
 
-Value Interface::invoke(void* servant, std::string_view method, const Value::Items& args,
-                        const Value::Entries& kwargs) const {
-    const auto found = methods_.find(method);
-    if (found == methods_.end()) {
+Value detail::invoke(const Interface& interface, void* servant, std::string_view method,
+                     const Value::Items& args, const Value::Entries& kwargs) {
+    const auto found = interface.methods_.find(method);
+    if (found == interface.methods_.end()) {
         attribute_error("remote object has no exposed method '" + std::string(method) + "'");
     }
     return found->second.invoke(servant, args, kwargs);
 }
 
-Value Interface::get_attribute(void* servant, std::string_view name) const {
-    const auto found = attributes_.find(name);
-    if (found == attributes_.end()) {
+Value detail::get_attribute(const Interface& interface, void* servant, std::string_view name) {
+    const auto found = interface.attributes_.find(name);
+    if (found == interface.attributes_.end()) {
         attribute_error("attempt to access unexposed or unknown remote attribute '" +
                         std::string(name) + "'");
     }
     return found->second.get(servant);
 }
 
-void Interface::set_attribute(void* servant, std::string_view name, const Value& value) const {
-    const auto found = attributes_.find(name);
-    if (found == attributes_.end()) {
+void detail::set_attribute(const Interface& interface, void* servant, std::string_view name,
+                           const Value& value) {
+    const auto found = interface.attributes_.find(name);
+    if (found == interface.attributes_.end()) {
         attribute_error("attempt to access unexposed or unknown remote attribute '" +
                         std::string(name) + "'");
     }

@@ -8,6 +8,7 @@
 
 #include "pyro/errors.hpp"
 #include "pyro/value.hpp"
+#include "split_commas.hpp"
 #include "utf8.hpp"
 
 namespace pyro {
@@ -237,19 +238,6 @@ std::string join(const std::vector<std::string>& parts) {
     return result;
 }
 
-std::vector<std::string> split_commas(std::string_view text) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = text.find(',', start);
-        parts.emplace_back(text.substr(start, comma - start));
-        if (comma == std::string_view::npos) {
-            return parts;
-        }
-        start = comma + 1;
-    }
-}
-
 [[noreturn]] void bad_state(const std::string& what) {
     throw TypeError("invalid Pyro4.core.URI state: " + what);
 }
@@ -286,7 +274,7 @@ Uri Uri::parse(std::string_view text, int ns_port) {
         uri.object_ = std::move(match->object);
     } else if (match->protocol == "PYROMETA") {
         uri.protocol_ = Protocol::PyroMeta;
-        uri.tags_ = unique_stripped(split_commas(match->object));
+        uri.tags_ = unique_stripped(detail::split_commas(match->object));
         uri.object_ = join(uri.tags_);
     } else {
         fail("invalid uri (protocol)", text);

@@ -28,7 +28,7 @@ protected:
     }
 
     Value call(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {}) {
-        return interface_.interface().invoke(&object_, method, args, kwargs);
+        return pyro::detail::invoke(interface_.interface(), &object_, method, args, kwargs);
     }
 
     std::string error(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {}) {
@@ -255,16 +255,17 @@ TEST_P(NsGoldenFrames, EveryAnswerAsPyro4Gave) {
             if (exception) {
                 const Value expected = deserialize(kind, payload);
                 try {
-                    interface.interface().invoke(&object, pending->method, pending->args,
-                                                 pending->kwargs);
+                    pyro::detail::invoke(interface.interface(), &object, pending->method,
+                                         pending->args, pending->kwargs);
                     ADD_FAILURE() << "expected " << expected.at("__class__").as_string();
                 } catch (const PyroError& error) {
                     EXPECT_EQ(error.python_class(), expected.at("__class__").as_string());
                     EXPECT_EQ(error.what(), expected.at("args").items().at(0).as_string());
                 }
             } else {
-                const Value result = interface.interface().invoke(&object, pending->method,
-                                                                  pending->args, pending->kwargs);
+                const Value result =
+                    pyro::detail::invoke(interface.interface(), &object, pending->method,
+                                         pending->args, pending->kwargs);
                 EXPECT_EQ(serialize(kind, result), payload);
             }
             pending.reset();

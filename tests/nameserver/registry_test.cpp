@@ -140,17 +140,17 @@ TEST_P(RegistryTest, ListFilters) {
     registry_->register_name("example.two", "PYRO:two@h:2", false, {"lab"});
     registry_->register_name("other", "PYRO:three@h:3", false, {});
     EXPECT_EQ(registry_->list().size(), 3u);
-    ListQuery prefix;
+    ListFilter prefix;
     prefix.prefix = "example.";
     EXPECT_EQ(registry_->list(prefix).size(), 2u);
-    ListQuery empty_prefix;
+    ListFilter empty_prefix;
     empty_prefix.prefix = ""; // an empty filter filters nothing
     EXPECT_EQ(registry_->list(empty_prefix).size(), 3u);
     if (has_metadata()) {
-        ListQuery all;
+        ListFilter all;
         all.metadata_all = std::vector<std::string>{"lab", "blue"};
         EXPECT_EQ(names_of(registry_->list(all)), std::vector<std::string>{"example.one"});
-        ListQuery any;
+        ListFilter any;
         any.metadata_any = std::vector<std::string>{"nothing", "lab"};
         EXPECT_EQ(registry_->list(any).size(), 2u);
         const auto rows = registry_->list(all);
@@ -161,7 +161,7 @@ TEST_P(RegistryTest, ListFilters) {
 }
 
 TEST_P(RegistryTest, OneFilterAtATime) {
-    ListQuery two;
+    ListFilter two;
     two.prefix = "a";
     two.regex = "";
     EXPECT_EQ(error_text([&] { (void)registry_->list(two); }),
@@ -172,7 +172,7 @@ TEST_P(RegistryTest, RegexMatchesAtTheStart) {
     for (const char* name : {"example.json.greeting", "example.observable", "xexample"}) {
         registry_->register_name(name, "PYRO:x@h:1", false, {});
     }
-    ListQuery query;
+    ListFilter query;
     query.regex = "example\\..*greeting";
     EXPECT_EQ(names_of(registry_->list(query)), std::vector<std::string>{"example.json.greeting"});
     query.regex = "example";
@@ -233,7 +233,7 @@ TEST(SqlStorageQuirks, PrefixIsSqlLike) {
     for (const char* name : {"Lab.one", "lab.two", "labXthree"}) {
         registry.register_name(name, "PYRO:x@h:1", false, {});
     }
-    ListQuery query;
+    ListFilter query;
     query.prefix = "lab.";
     EXPECT_EQ(registry.list(query).size(), 2u);
     query.prefix = "lab_";
@@ -257,11 +257,11 @@ TEST(DbmStorageQuirks, NoMetadata) {
     Registry registry(make_dbm_storage(scratch.file("ns")));
     registry.register_name("a", "PYRO:a@h:1", false, {"dropped"});
     EXPECT_TRUE(registry.lookup("a").metadata.empty());
-    ListQuery all;
+    ListFilter all;
     all.metadata_all = std::vector<std::string>{"x"};
     EXPECT_EQ(error_text([&] { (void)registry.list(all); }),
               "Pyro4.errors.NamingError: DbmStorage doesn't support metadata");
-    ListQuery any;
+    ListFilter any;
     any.metadata_any = std::vector<std::string>{"x"};
     EXPECT_THROW((void)registry.list(any), NamingError);
 }

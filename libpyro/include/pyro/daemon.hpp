@@ -116,9 +116,9 @@ public:
         return std::make_unique<Background>(*this);
     }
 
-    struct Impl;
-
 private:
+    struct Impl; // daemon_impl.hpp
+
     Uri register_entry(std::string object_id, Interface interface, InstanceMode mode,
                        std::function<std::shared_ptr<void>()> factory,
                        std::shared_ptr<void> single);

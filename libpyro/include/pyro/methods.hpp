@@ -35,22 +35,30 @@
 #include "pyro/convert.hpp"
 #include "pyro/detail/callable_traits.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/object_metadata.hpp"
 #include "pyro/value.hpp"
 
 namespace pyro {
 
-// What Pyro4 calls an object's metadata: sent in the connect handshake so proxies know what to
-// call and what not to wait for.
-struct ObjectMetadata {
-    std::vector<std::string> methods;
-    std::vector<std::string> oneway; // also listed in methods
-    std::vector<std::string> attrs;
-    friend bool operator==(const ObjectMetadata&, const ObjectMetadata&) = default;
-};
+class Interface;
 
-// The remote interface of one class, type-erased so a daemon can hold objects of any class.
-// Calls take the servant as void*; it must point to an object of the class the interface was
-// built for.
+namespace detail {
+
+// The daemon's type-erased calls into a servant (not for programs: a wrong `servant` is undefined
+// behaviour). `servant` must point to an object of the class the interface was built for.
+// invoke throws RemoteError("builtins.AttributeError") for a name that is not exposed,
+// TypeError for bad arguments, and whatever the servant throws. The attribute calls throw
+// AttributeError for unknown attributes and for writing read-only ones.
+Value invoke(const Interface& interface, void* servant, std::string_view method,
+             const Value::Items& args, const Value::Entries& kwargs);
+Value get_attribute(const Interface& interface, void* servant, std::string_view name);
+void set_attribute(const Interface& interface, void* servant, std::string_view name,
+                   const Value& value);
+
+} // namespace detail
+
+// The remote interface of one class, type-erased so a daemon can hold objects of any class: what
+// methods<T> builds and Daemon::register_object takes. Its calls are in pyro::detail.
 class Interface {
 public:
     using Invoker =
@@ -63,18 +71,15 @@ public:
     [[nodiscard]] bool is_oneway(std::string_view name) const;
     [[nodiscard]] bool has_attribute(std::string_view name) const;
 
-    // Calls a method. Throws RemoteError("builtins.AttributeError") for a name that is not
-    // exposed, TypeError for bad arguments, and whatever the servant throws.
-    Value invoke(void* servant, std::string_view method, const Value::Items& args,
-                 const Value::Entries& kwargs) const;
-    // Reads or writes an exposed attribute; AttributeError for unknown or read-only ones.
-    Value get_attribute(void* servant, std::string_view name) const;
-    void set_attribute(void* servant, std::string_view name, const Value& value) const;
-
     void add_method(std::string name, Invoker invoker, bool oneway);
     void add_attribute(std::string name, Getter getter, Setter setter);
 
 private:
+    friend Value detail::invoke(const Interface&, void*, std::string_view, const Value::Items&,
+                                const Value::Entries&);
+    friend Value detail::get_attribute(const Interface&, void*, std::string_view);
+    friend void detail::set_attribute(const Interface&, void*, std::string_view, const Value&);
+
     struct Method {
         Invoker invoke;
         bool oneway = false;

@@ -22,7 +22,7 @@
 
 #include "pyro/config.hpp"
 #include "pyro/convert.hpp"
-#include "pyro/methods.hpp"
+#include "pyro/object_metadata.hpp"
 #include "pyro/serializer.hpp"
 #include "pyro/uri.hpp"
 #include "pyro/value.hpp"
@@ -91,9 +91,8 @@ public:
     // Pyro4's class dict for a proxy, to pass this object as an argument (callbacks).
     [[nodiscard]] Value to_value() const;
 
-    struct Impl;
-
 private:
+    struct Impl; // proxy.cpp
     std::unique_ptr<Impl> impl_;
 };
 

@@ -8,6 +8,7 @@
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/name_server.hpp"
+#include "pyro/object_metadata.hpp"
 #include "pyro/proxy.hpp"
 #include "pyro/remote_exception.hpp"
 #include "pyro/serializer.hpp"

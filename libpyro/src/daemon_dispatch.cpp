@@ -1,0 +1,152 @@
+// Calls, on a worker thread: the object and method a request names, the servant instance its
+// mode asks for, the call, and the RESULT message (or the exception result) built from it.
+#include <exception>
+
+#include "daemon_impl.hpp"
+#include "pyro/errors.hpp"
+#include "pyro/remote_exception.hpp"
+#include "pyro/serializer.hpp"
+#include "random_id.hpp"
+
+namespace pyro {
+
+namespace {
+
+bool is_private_name(std::string_view name) {
+    // Pyro4 (§5.4 step 6): names starting with '_' are private, except "__dunder__" names.
+    const bool dunder = name.size() > 4 && name.starts_with("__") && name.ends_with("__");
+    return name.starts_with("_") && !dunder;
+}
+
+} // namespace
+
+Message Daemon::Impl::reply_to(const Message& request, MessageType type,
+                               std::uint16_t serializer_id, std::string payload,
+                               std::uint16_t reply_flags, bool with_corr) const {
+    Message reply;
+    reply.type = type;
+    reply.seq = request.seq;
+    reply.serializer_id = serializer_id;
+    reply.flags = reply_flags;
+    // §3.1: answers carry the request's correlation id, or a fresh one; exception results none.
+    if (with_corr) {
+        const std::string* corr = request.annotation("CORR");
+        reply.annotations.push_back({"CORR", corr ? *corr : detail::random_uuid_bytes()});
+    }
+    reply.payload = std::move(payload);
+    if (config.compression && type == MessageType::Result) {
+        compress_payload(reply);
+    }
+    return reply;
+}
+
+Value Daemon::Impl::call(const detail::InvokeRequest& request, ConnectionState& state) {
+    const auto entry = find(request.object);
+    if (!entry) {
+        throw DaemonError("unknown object");
+    }
+    std::shared_ptr<void> instance;
+    switch (entry->mode) {
+    case InstanceMode::Single:
+        instance = entry->single;
+        break;
+    case InstanceMode::PerCall:
+        instance = entry->factory();
+        break;
+    case InstanceMode::Session: {
+        const std::lock_guard lock(state.mutex);
+        auto& slot = state.sessions[request.object];
+        if (!slot) {
+            slot = entry->factory();
+        }
+        instance = slot;
+        break;
+    }
+    }
+    const Interface& interface = entry->interface;
+    // §5.8: attribute access travels as these two method names.
+    if (request.method == "__getattr__" || request.method == "__setattr__") {
+        const bool setting = request.method == "__setattr__";
+        if (request.params.size() != (setting ? 2u : 1u) || !request.params[0].is_string()) {
+            throw TypeError(request.method + " needs the attribute name" +
+                            (setting ? " and a value" : ""));
+        }
+        const std::string& name = request.params[0].as_string();
+        if (setting) {
+            detail::set_attribute(interface, instance.get(), name, request.params[1]);
+            return Value();
+        }
+        return detail::get_attribute(interface, instance.get(), name);
+    }
+    if (is_private_name(request.method)) {
+        throw RemoteError("builtins.AttributeError",
+                          "attempt to access private attribute '" + request.method + "'");
+    }
+    return detail::invoke(interface, instance.get(), request.method, request.params,
+                          request.kwargs);
+}
+
+Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state) {
+    SerializerKind kind = SerializerKind::Json;
+    std::string object = "?";
+    std::string method = "?";
+    try {
+        kind = serializer_from_id(request.serializer_id);
+    } catch (const SerializeError&) {
+        // Nothing we could answer in: the client would not read json either.
+        throw ProtocolError("message used serializer that is not accepted: " +
+                            std::to_string(request.serializer_id));
+    }
+    const auto exception_reply = [&](const std::exception& error) {
+        return reply_to(request, MessageType::Result, request.serializer_id,
+                        serialize(kind, detail::exception_payload(error, object, method)),
+                        flags::exception, false);
+    };
+    try {
+        if (request.has_flag(flags::keep_serialized)) {
+            throw ProtocolError("FLAGS_KEEPSERIALIZED is a Python-only feature; libpyro does "
+                                "not support it");
+        }
+        const auto invoke = detail::parse_invoke(deserialize(kind, payload_bytes(request, limits)));
+        object = invoke.object;
+        method = invoke.method;
+        Value result;
+        if (request.has_flag(flags::batch)) {
+            // §5.7: run in order, stop at the first failure, which travels wrapped.
+            Value::Items results;
+            for (const auto& item : invoke.params) {
+                if (!item.is_sequence() || item.items().size() != 3) {
+                    throw SerializeError("batch: each call must be (method, args, kwargs)");
+                }
+                const auto& parts = item.items();
+                detail::InvokeRequest single{invoke.object, parts[0].as_string(), parts[1].items(),
+                                             parts[2].is_none() ? Value::Entries{}
+                                                                : parts[2].entries()};
+                try {
+                    results.push_back(call(single, state));
+                } catch (const std::exception& error) {
+                    results.push_back(Value::dict(
+                        {{"__class__", "Pyro4.futures._ExceptionWrapper"},
+                         {"exception", detail::exception_payload(error, object, single.method)}}));
+                    break;
+                }
+            }
+            result = Value::list(std::move(results));
+        } else {
+            result = call(invoke, state);
+        }
+        std::string payload;
+        try {
+            payload = serialize(kind, result);
+        } catch (const PyroError& error) {
+            throw SerializeError(std::string("Error serializing result of ") + method +
+                                 "(): " + error.what());
+        }
+        return reply_to(request, MessageType::Result, request.serializer_id, std::move(payload),
+                        request.has_flag(flags::batch) ? flags::batch : 0, true);
+    } catch (const std::exception& error) {
+        return exception_reply(error);
+    }
+}
+
+} // namespace pyro

@@ -1,0 +1,174 @@
+// One client connection of a Daemon: the handshake, then requests read and replies written in
+// order, calls handed to the worker pool (daemon_dispatch.cpp).
+#include <chrono>
+#include <exception>
+#include <iostream>
+
+#include "daemon_impl.hpp"
+#include "pyro/errors.hpp"
+#include "pyro/serializer.hpp"
+
+namespace pyro {
+
+namespace asio = boost::asio;
+using detail::Socket;
+
+namespace {
+
+std::string peer_name(const Socket& socket) {
+    boost::system::error_code error;
+    const auto endpoint = socket.remote_endpoint(error);
+    if (error) {
+        return "?";
+    }
+    return detail::describe_endpoint(endpoint);
+}
+
+} // namespace
+
+asio::awaitable<Message> Daemon::Impl::read(Socket& socket, const std::string& peer) {
+    Message message = co_await detail::async_read_message(socket, limits);
+    if (config.trace) {
+        detail::trace_frame(false, peer, message);
+    }
+    co_return message;
+}
+
+asio::awaitable<void> Daemon::Impl::write(Socket& socket, const std::string& peer,
+                                          const Message& message) {
+    if (config.trace) {
+        detail::trace_frame(true, peer, message);
+    }
+    const std::string frame = encode_message(message, hmac_key, limits);
+    co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+}
+
+asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
+    const std::string peer = peer_name(socket);
+    connections.insert(&socket);
+    ++connection_count;
+    auto state = std::make_shared<ConnectionState>();
+    try {
+        Message connect;
+        std::optional<std::string> header_problem;
+        try {
+            connect = co_await read(socket, peer);
+        } catch (const ProtocolError& error) {
+            header_problem = error.what();
+        }
+        if (header_problem) {
+            // A Python daemon answers header-level failures with a marshal CONNECTFAIL (§5.3).
+            co_await write(socket, peer, fail_connect(nullptr, *header_problem));
+            throw ProtocolError(*header_problem);
+        }
+        bool accepted = false;
+        co_await write(socket, peer, handshake(connect, accepted));
+        // PYRO_COMMTIMEOUT: like a Pyro4 daemon, drop a client that stays silent that long. Its
+        // proxy reconnects on the next call.
+        asio::steady_timer idle(io);
+        const auto idle_limit = std::chrono::duration_cast<asio::steady_timer::duration>(
+            std::chrono::duration<double>(config.comm_timeout));
+        while (accepted) {
+            if (config.comm_timeout > 0) {
+                idle.expires_after(idle_limit);
+                idle.async_wait([&socket](const boost::system::error_code& error) {
+                    if (!error) {
+                        boost::system::error_code ignored;
+                        socket.close(ignored);
+                    }
+                });
+            }
+            Message request = co_await read(socket, peer);
+            idle.cancel();
+            verify_hmac(request, hmac_key); // after the handshake: close without answering
+            if (request.type == MessageType::Ping) {
+                co_await write(
+                    socket, peer,
+                    reply_to(request, MessageType::Ping, request.serializer_id, "pong", 0, true));
+            } else if (request.type != MessageType::Invoke) {
+                throw ProtocolError("invalid msg type " +
+                                    std::to_string(static_cast<int>(request.type)) + " received");
+            } else if (request.has_flag(flags::oneway)) {
+                // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED).
+                asio::post(workers, [this, state, request = std::move(request)] {
+                    (void)dispatch(request, *state);
+                });
+            } else {
+                Message reply = co_await asio::co_spawn(
+                    workers,
+                    [&]() -> asio::awaitable<Message> { co_return dispatch(request, *state); },
+                    asio::use_awaitable);
+                co_await write(socket, peer, reply);
+            }
+        }
+    } catch (const boost::system::system_error& error) {
+        if (!detail::is_normal_disconnect(error.code()) && !stopped) {
+            std::cerr << "pyro daemon: connection from " << peer << " lost: " << error.what()
+                      << std::endl;
+        }
+    } catch (const std::exception& error) {
+        if (!stopped) {
+            std::cerr << "pyro daemon: closing connection from " << peer << ": " << error.what()
+                      << std::endl;
+        }
+    }
+    connections.erase(&socket);
+    --connection_count;
+}
+
+Message Daemon::Impl::fail_connect(const Message* connect, const std::string& text) const {
+    // Failures found before the CONNECT could be read answer with seq 0 (§5.3 step 1).
+    static const Message unreadable_connect;
+    return reply_to(connect ? *connect : unreadable_connect, MessageType::ConnectFail,
+                    serializer_ids::marshal, detail::marshal_encode_string(text), 0, false);
+}
+
+Message Daemon::Impl::handshake(const Message& connect, bool& accepted) {
+    accepted = false;
+    if (connect.type != MessageType::Connect) {
+        return fail_connect(nullptr, "invalid msg type " +
+                                         std::to_string(static_cast<int>(connect.type)) +
+                                         " received");
+    }
+    try {
+        verify_hmac(connect, hmac_key);
+    } catch (const SecurityError& error) {
+        return fail_connect(nullptr, error.what());
+    }
+    SerializerKind kind;
+    try {
+        kind = serializer_from_id(connect.serializer_id);
+    } catch (const SerializeError&) {
+        return fail_connect(&connect, "message used serializer that is not accepted: " +
+                                          std::to_string(connect.serializer_id));
+    }
+    const auto answer = [&](MessageType type, const Value& payload, std::uint16_t reply_flags) {
+        return reply_to(connect, type, connect.serializer_id, serialize(kind, payload), reply_flags,
+                        true);
+    };
+    try {
+        const Value data = deserialize(kind, payload_bytes(connect, limits));
+        if (!connect.has_flag(flags::meta_on_connect)) {
+            accepted = true;
+            return answer(MessageType::ConnectOk, Value("hello"), 0);
+        }
+        const Value* object = data.find("object");
+        if (object == nullptr || !object->is_string()) {
+            return answer(MessageType::ConnectFail, Value("'object'"), 0);
+        }
+        const auto entry = find(object->as_string());
+        if (!entry) {
+            return answer(MessageType::ConnectFail, Value("unknown object"), 0);
+        }
+        accepted = true;
+        return answer(
+            MessageType::ConnectOk,
+            Value::dict({{"handshake", "hello"},
+                         {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}}),
+            flags::meta_on_connect);
+    } catch (const PyroError& error) {
+        return answer(MessageType::ConnectFail, Value(error.what()), 0);
+    }
+}
+
+} // namespace pyro
