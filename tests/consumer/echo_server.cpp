@@ -11,8 +11,9 @@ struct Echo {
 
 int main() {
     pyro::Daemon daemon(pyro::Config::from_environment());
-    const auto uri = daemon.register_object(
-        std::make_shared<Echo>(), pyro::methods<Echo>().expose("echo", &Echo::echo), "consumer.echo");
+    const auto uri =
+        daemon.register_object(std::make_shared<Echo>(),
+                               pyro::methods<Echo>().expose("echo", &Echo::echo), "consumer.echo");
     std::cout << "libpyro " << pyro::version << " echo at " << uri.str() << std::endl;
     daemon.request_loop(); // until Ctrl-C or SIGTERM
 }
