@@ -14,3 +14,4 @@
 #include "pyro/serializer.hpp"
 #include "pyro/uri.hpp"
 #include "pyro/value.hpp"
+#include "pyro/version.hpp"
