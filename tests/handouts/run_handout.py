@@ -21,23 +21,23 @@ rewritten with what the run printed (the test name server's port shown as 9090).
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import pathlib
 import re
 import shlex
 import shutil
 import signal
-import socket
-import subprocess
 import tempfile
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import processes  # noqa: E402
 import sync_handouts  # noqa: E402
+from environment import pyro_environment  # noqa: E402
+from processes import free_port  # noqa: E402
 
 DIRECTIVE = re.compile(r"^<!--\s*(?P<kind>run|output|stop|file:\S+)(?P<attrs>.*?)\s*-->\s*$")
 ATTR = re.compile(r'(?P<key>[\w-]+)(?:=(?:"(?P<quoted>[^"]*)"|(?P<bare>\S+)))?')
@@ -259,117 +259,63 @@ def matches(expected: list[str], actual: list[str]) -> bool:
 # Processes
 
 
-def _die_with_parent():
-    """In the child: get SIGTERM if the test runner dies (e.g. killed by a ctest timeout)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class Terminal:
-    """One command running in the background, its output collected line by line."""
+class Terminal(processes.Process):
+    """One command running in the background as in a terminal of its own, its output (stdout and
+    stderr together) collected line by line."""
 
     def __init__(self, name: str, command: str, cwd: pathlib.Path, env: dict[str, str]):
+        # SIGTERM if the test runner dies (e.g. killed by a ctest timeout): a name server gets
+        # to stop as it would when its terminal is closed.
+        super().__init__(["bash", "-c", command], env=env, cwd=cwd, merge_stderr=True,
+                         new_session=True, death_signal=signal.SIGTERM)
         self.name = name
         self.command = command
-        self.lines: list[str] = []
         self.consumed = 0
-        self.last_output = time.monotonic()
-        self.changed = threading.Condition()
-        self.process = subprocess.Popen(
-            ["bash", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.process.stdout:
-            with self.changed:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                self.last_output = time.monotonic()
-                self.changed.notify_all()
-        with self.changed:
-            self.changed.notify_all()
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def wait_for(self, predicate, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while not predicate():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.changed.wait(min(left, 0.05))
-        return True
 
     def wait_ready(self, ready: str | None):
         if ready:
-            ok = self.wait_for(lambda: any(ready in l for l in self.lines) or not self.running(),
-                               READY_TIMEOUT)
-            ok = ok and any(ready in l for l in self.lines)
+            def has_ready() -> bool:
+                return any(ready in l for l in self.lines())
+
+            ok = self.wait_until(lambda: has_ready() or not self.running(), READY_TIMEOUT)
+            ok = ok and has_ready()
         else:
-            ok = self.wait_for(lambda: self.lines or not self.running(), READY_TIMEOUT)
+            ok = self.wait_until(lambda: self.lines() or not self.running(), READY_TIMEOUT)
             ok = ok and self.running()
             self.settle()
         if not ok:
             raise PageError(f"'{self.command}' did not get ready"
                             f"{' (no line with ' + repr(ready) + ')' if ready else ''}; "
-                            f"it printed:\n" + indent(self.lines))
+                            f"it printed:\n" + indent(self.lines()))
 
     def settle(self, at_least: int = 0):
         """Waits until the unread output has at_least lines and has been quiet for a moment."""
-        self.wait_for(lambda: len(self.lines) - self.consumed >= at_least or not self.running(),
-                      5.0)
+        self.wait_until(
+            lambda: len(self.lines()) - self.consumed >= at_least or not self.running(), 5.0)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and self.running():
             if time.monotonic() - self.last_output >= SETTLE:
                 break
             time.sleep(0.05)
         if not self.running():
-            self.reader.join(timeout=2.0)
+            self.join_readers()
 
     def take(self) -> list[str]:
-        with self.changed:
-            new = self.lines[self.consumed:]
-            self.consumed = len(self.lines)
+        new = self.lines()[self.consumed:]
+        self.consumed += len(new)
         return new
 
     def stop(self, kill: bool = False) -> str | None:
         """Ctrl-C by process id (its own process group), then SIGKILL. Returns a problem text."""
-        problem = None
-        if kill and self.running():
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        if self.running():
-            try:
-                os.killpg(self.process.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                problem = f"'{self.command}' did not stop within {STOP_TIMEOUT:.0f} s of Ctrl-C"
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait()
-        self.reader.join(timeout=2.0)
-        return problem
+        if kill:
+            super().stop(signal.SIGKILL)
+        elif not super().stop(signal.SIGINT, grace=STOP_TIMEOUT):
+            return f"'{self.command}' did not stop within {STOP_TIMEOUT:.0f} s of Ctrl-C"
+        return None
 
 
 def indent(lines: list[str]) -> str:
     return "\n".join("    | " + l for l in lines) if lines else "    (nothing)"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,11 +341,7 @@ class Runner:
                 (self.scratch / entry.name).symlink_to(entry)
         (self.scratch / "build").symlink_to(build)
         self.ns_port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYRO_")}
-        self.env.update(PYRO_NS_HOST="localhost", PYRO_NS_PORT=str(self.ns_port),
-                        PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1",
-                        # Pyro4 sends its metadata lists in set order, random per process
-                        PYTHONHASHSEED="0")
+        self.env = pyro_environment(PYRO_NS_HOST="localhost", PYRO_NS_PORT=str(self.ns_port))
         self.terminals: dict[str, Terminal] = {}
         self.implicit_ns: Terminal | None = None
         self.problems: list[str] = []
@@ -480,21 +422,15 @@ class Runner:
         self.last_foreground = output
 
     def run_foreground(self, command: str) -> tuple[list[str], int]:
-        process = subprocess.Popen(
-            ["bash", "-c", command], cwd=self.scratch, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_die_with_parent)
-        try:
-            out, _ = process.communicate(timeout=COMMAND_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            out, _ = process.communicate()
+        finished = processes.run(["bash", "-c", command], COMMAND_TIMEOUT, env=self.env,
+                                 cwd=self.scratch, death_signal=signal.SIGTERM)
+        if finished.timed_out:
             self.problems.append(f"{self.where}: '{command}' still ran after "
                                  f"{COMMAND_TIMEOUT:.0f} s; killed")
-        lines = out.decode("utf-8", "replace").replace("\r", "").split("\n")
+        lines = finished.output.replace("\r", "").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        return lines, process.returncode
+        return lines, finished.returncode
 
     def check_output(self, block: Block):
         of = block.attrs.get("of")

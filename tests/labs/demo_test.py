@@ -10,11 +10,16 @@ the steps for separate terminals, and leaves no process behind: neither the PIDs
 """
 
 import os
+import pathlib
 import re
 import signal
-import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import processes  # noqa: E402
+from processes import alive  # noqa: E402
 
 EXPECTED = {
     "echo": ["[echo-client] Reply: HOLA",
@@ -29,25 +34,12 @@ COMMON = ["started name-server (pid ", "To do the same yourself, open ", "1. the
 
 
 def run(argv, timeout):
-    """Runs the demo in a session of its own, so that on a timeout all of it can be killed."""
+    """Runs the demo as from a plain terminal without tmux or NO_COLOR (the demo's output
+    depends on both); None for the exit code when it did not finish in time (all of it is
+    killed then)."""
     env = {key: value for key, value in os.environ.items() if key not in ("TMUX", "NO_COLOR")}
-    demo = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        output, _ = demo.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(demo.pid, signal.SIGKILL)  # the group is the demo's own (start_new_session)
-        output, _ = demo.communicate()
-        return None, output.decode("utf-8", "replace")
-    return demo.returncode, output.decode("utf-8", "replace")
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    demo = processes.run(argv, timeout, env=env)
+    return (None if demo.timed_out else demo.returncode), demo.output
 
 
 def processes_with_port(port):

@@ -17,18 +17,22 @@ Exit status: 0 passed, 1 a scenario failed, 2 wrong usage. Run with /usr/bin/pyt
 """
 
 import argparse
-import ctypes
 import os
+import pathlib
 import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 
 import Pyro4
 import Pyro4.errors
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import processes  # noqa: E402
+from environment import pyro_environment  # noqa: E402
+from processes import alive, free_port  # noqa: E402
 
 Pyro4.config.reset(useenvironment=False)  # the test's own calls ignore the caller's PYRO_*
 Pyro4.config.COMMTIMEOUT = 5.0
@@ -52,91 +56,12 @@ class Failure(Exception):
 # Processes
 
 
-def _child_setup():
-    """Runs in the child before exec: it dies with this test, and Ctrl-C works as in a shell."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: a killed test takes its children along
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not ignored, even if ctest ignores it
-
-
-class Program:
-    """One started program; reads its stdout and stderr line by line in the background."""
+class Program(processes.Process):
+    """One started program of a scenario, with the label failure messages call it by."""
 
     def __init__(self, label, argv, env):
+        super().__init__(argv, env=env)
         self.label = label
-        self.argv = argv
-        self._lines = {"out": [], "err": []}
-        self._open_streams = 2
-        self._changed = threading.Condition()
-        self.process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        preexec_fn=_child_setup)
-        self.pid = self.process.pid
-        self._readers = [threading.Thread(target=self._read, args=(pipe, stream), daemon=True)
-                         for pipe, stream in ((self.process.stdout, "out"),
-                                              (self.process.stderr, "err"))]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, pipe, stream):
-        for raw in pipe:
-            with self._changed:
-                self._lines[stream].append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._open_streams -= 1
-            self._changed.notify_all()
-
-    def lines(self, stream="out"):
-        with self._changed:
-            return list(self._lines[stream])
-
-    def wait_for(self, pattern, timeout, stream="out"):
-        """The first line matching the regex `pattern`, or None once the timeout passes or the
-        program's output has ended without it."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self._lines[stream]:
-                    if regex.search(line):
-                        return line
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._open_streams == 0:
-                    return None
-                self._changed.wait(remaining)
-
-    def wait_exit(self, timeout):
-        """The exit code, or None if still running after `timeout` seconds."""
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        for reader in self._readers:  # all output read, so checks see every line
-            reader.join(2)
-        return code
-
-    def running(self):
-        return self.process.poll() is None
-
-    def stop(self):
-        """Kills the program by its pid (if it still runs) and reaps it."""
-        if self.process.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait()
-        for reader in self._readers:
-            reader.join(2)
-
-    def state(self):
-        code = self.process.poll()
-        if code is None:
-            return "still running"
-        if code < 0:
-            return "killed by " + signal.Signals(-code).name
-        return "exit code %d" % code
 
     def describe(self):
         """The program's state and its output, quoted, for a failure message."""
@@ -151,12 +76,6 @@ class Program:
         if not parts:
             return "  %s (%s) printed nothing" % (self.label, self.state())
         return "  %s (%s) printed %s" % (self.label, self.state(), "\n  and ".join(parts))
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,17 +114,13 @@ class Lab:
             program.stop()
 
     def _environment(self):
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PYRO_")}
-        env.update({
-            "PYRO_NS_HOST": "127.0.0.1",
-            "PYRO_NS_PORT": str(self.ns_port),
-            "PYRO_NS_BCPORT": str(free_port(socket.SOCK_DGRAM)),  # no stray name server answers
-            "PYRO_HOST": "127.0.0.1",
-            "PYRO_BROADCAST_ADDRS": "127.0.0.1",  # never broadcast beyond loopback
-            "PYTHONUNBUFFERED": "1",  # a student's Python program shows its lines at once
-            "PYTHONIOENCODING": "utf-8",
-        })
-        return env
+        return pyro_environment(
+            PYRO_NS_HOST="127.0.0.1",
+            PYRO_NS_PORT=str(self.ns_port),
+            PYRO_NS_BCPORT=str(free_port(socket.SOCK_DGRAM)),  # no stray name server answers
+            PYRO_HOST="127.0.0.1",
+            PYRO_BROADCAST_ADDRS="127.0.0.1",  # never broadcast beyond loopback
+            PYTHONIOENCODING="utf-8")
 
     def _start_name_server(self):
         for _attempt in range(3):
@@ -605,12 +520,14 @@ def expect_failure(options, argv):
     child_argv = [sys.executable, os.path.abspath(__file__)] + strip_expect_failure(argv)
     print("expecting this run to fail with /%s/:\n  %s" % (options.expect_failure,
                                                            " ".join(child_argv)), flush=True)
-    child = subprocess.run(child_argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=SCENARIO_BUDGET * len(options.scenarios) + 10)
-    output = child.stdout.decode("utf-8", "replace")
+    timeout = SCENARIO_BUDGET * len(options.scenarios) + 10
+    child = processes.run(child_argv, timeout)
+    output = child.output
     print("".join("  | " + line + "\n" for line in output.splitlines()), end="")
     problems = []
-    if child.returncode != 1:
+    if child.timed_out:
+        problems.append("it did not finish within %d s (killed it)" % timeout)
+    elif child.returncode != 1:
         problems.append("it ended with exit code %d; expected 1 (a failed check)"
                         % child.returncode)
     if re.search(r"^Traceback", output, re.MULTILINE):  # its own, not a quoted program's
@@ -638,14 +555,6 @@ def strip_expect_failure(argv):
         elif not arg.startswith("--expect-failure="):
             stripped.append(arg)
     return stripped
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def main(argv):
