@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "colorsquare_lab.hpp"
+#include "support/python.hpp"
 #include "support/vectors.hpp"
 
 namespace colorsquare::test {
@@ -165,22 +167,20 @@ TEST_F(Colorsquare, TransmitterWithoutReceiverSaysWhatToStart) {
         << transmitter.describe();
 }
 
-// The Python Pyro4 twins (labs/colorsquare/python/) and the C++ programs, mixed.
-ChildProcess::Environment python_environment(const ColorsquareLab& lab) {
+// The Python Pyro4 twins (labs/colorsquare/python/) and the C++ programs, mixed. The twins take
+// the name server from Pyro4's environment variables, not from options.
+ChildProcess::Environment twin_environment(const ColorsquareLab& lab) {
     auto env = ColorsquareLab::environment();
     const auto ns = lab.ns_options(); // --ns-host HOST --ns-port PORT
-    env.insert(env.end(), {{"PYRO_NS_HOST", ns[1]},
-                           {"PYRO_NS_PORT", ns[3]},
-                           {"PYRO_HOST", "127.0.0.1"},
-                           {"PYTHONUNBUFFERED", "1"},
-                           {"PYTHONDONTWRITEBYTECODE", "1"}});
-    return env;
+    env.insert(env.end(),
+               {{"PYRO_NS_HOST", ns[1]}, {"PYRO_NS_PORT", ns[3]}, {"PYRO_HOST", "127.0.0.1"}});
+    return pyro::test::python_environment(std::move(env));
 }
 
 TEST_F(Colorsquare, PythonTransmitterRecoloursTheCppReceiver) {
     ChildProcess transmitter(
         {pyro::test::python_interpreter(), COLORSQUARE_PYTHON_DIR "/colorsquare_transmit.py"},
-        python_environment(lab_));
+        twin_environment(lab_));
     ASSERT_TRUE(transmitter.wait_for_line("Connected to 'example.colorsquare'", 20s))
         << transmitter.describe();
     send(transmitter, "red", "square is now RED (255, 0, 0)");
@@ -198,7 +198,7 @@ TEST(ColorsquarePython, CppTransmitterRecoloursThePythonReceiver) {
     ColorsquareLab lab;
     ChildProcess receiver(
         {pyro::test::python_interpreter(), COLORSQUARE_PYTHON_DIR "/colorsquare_receive.py"},
-        python_environment(lab));
+        twin_environment(lab));
     ASSERT_TRUE(receiver.wait_for_line("Registered as 'example.colorsquare'", 20s))
         << receiver.describe();
     auto transmitter = lab.start_transmitter();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "support/process.hpp"
+#include "support/python.hpp"
 #include "support/vectors.hpp"
 
 namespace pyro::test {
@@ -18,13 +19,6 @@ struct Peer {
     std::unique_ptr<ChildProcess> process;
     std::string uri; // empty when the server did not start
 };
-
-// Python prints through a block buffer into a pipe: make it line-prompt for wait_for_line.
-inline ChildProcess::Environment python_environment(ChildProcess::Environment extra = {}) {
-    extra.emplace_back("PYTHONUNBUFFERED", "1");
-    extra.emplace_back("PYTHONDONTWRITEBYTECODE", "1");
-    return extra;
-}
 
 inline Peer start_peer(std::vector<std::string> argv, ChildProcess::Environment env,
                        const std::regex& uri_line) {

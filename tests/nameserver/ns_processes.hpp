@@ -6,22 +6,19 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/process.hpp"
+#include "support/python.hpp"
 #include "support/vectors.hpp"
 #include "tests/nameserver/ns_test_util.hpp"
 
 namespace pyro::test {
 
 using namespace std::chrono_literals;
-
-// Python programs print through a buffer when piped; the tests read their lines as they come.
-inline ChildProcess::Environment python_environment() {
-    return {{"PYTHONUNBUFFERED", "1"}, {"PYTHONDONTWRITEBYTECODE", "1"}, {"PYTHONHASHSEED", "0"}};
-}
 
 enum class Implementation { Cpp, Python };
 
@@ -47,9 +44,7 @@ public:
         : which_(which) {
         std::vector<std::string> argv = ns_command(which);
         argv.insert(argv.end(), args.begin(), args.end());
-        auto full_env = python_environment();
-        full_env.insert(full_env.end(), env.begin(), env.end());
-        process_ = std::make_unique<ChildProcess>(argv, full_env);
+        process_ = std::make_unique<ChildProcess>(argv, python_environment(std::move(env)));
         const auto uri = process_->wait_for_match(std::regex("^(?:external )?URI = (\\S+)$"), 15s);
         if (uri) {
             uri_ = (*uri)[1];
@@ -82,9 +77,7 @@ struct ToolRun {
 // Runs a control tool to its end: stdin gets `input` (then end of file).
 inline ToolRun run_tool(std::vector<std::string> argv, const std::string& input = {},
                         ChildProcess::Environment env = {}) {
-    auto full_env = python_environment();
-    full_env.insert(full_env.end(), env.begin(), env.end());
-    ChildProcess process(std::move(argv), full_env);
+    ChildProcess process(std::move(argv), python_environment(std::move(env)));
     if (!input.empty()) {
         process.write_stdin(input);
     }

@@ -1,20 +1,16 @@
 // Property tests against the real Python serpent 1.41: Python generates random values and
 // serializes them; libpyro must read every text back to the same value and, from the same value,
 // write the same bytes.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <ostream>
-#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -23,6 +19,8 @@
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
 #include "support/hex.hpp"
+#include "support/process.hpp"
+#include "support/python.hpp"
 #include "support/tagged_value.hpp"
 #include "support/vectors.hpp"
 #include "unicode_printable.hpp"
@@ -248,39 +246,34 @@ struct PythonRun {
 };
 
 // Runs the generator script with the interpreter that has Pyro4 and serpent.
-PythonRun run_generator(const std::string& arguments) {
-    const std::filesystem::path script = std::filesystem::temp_directory_path() /
-                                         ("pyro_serpent_gen_" + std::to_string(::getpid()) + ".py");
-    {
-        std::ofstream out(script);
-        out << generator_script;
-    }
+PythonRun run_generator(const std::vector<std::string>& arguments) {
     const std::string interpreter = test::python_interpreter();
-    const std::string command =
-        "PYTHONHASHSEED=0 '" + interpreter + "' '" + script.string() + "' " + arguments + " 2>&1";
+    std::vector<std::string> argv{interpreter, "-c", std::string(generator_script)};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    std::string command = interpreter + " -c <generator_script>";
+    for (const auto& argument : arguments) {
+        command += " " + argument;
+    }
     PythonRun run;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-        run.error = "cannot start " + command;
+    std::string output;
+    std::string errors;
+    std::optional<int> status;
+    try {
+        test::ChildProcess generator(std::move(argv), test::python_environment());
+        output = generator.read_all(test::Stream::Stdout, std::chrono::minutes(2));
+        status = generator.wait(std::chrono::seconds(10));
+        errors = generator.read_all(test::Stream::Stderr, std::chrono::seconds(1));
+    } catch (const std::runtime_error& error) {
+        run.error = error.what();
         return run;
     }
-    std::string output;
-    char buffer[65536];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        output.append(buffer, got);
-    }
-    const int status = ::pclose(pipe);
-    std::filesystem::remove(script);
 
     if (output.starts_with("MISSING")) {
         run.error = interpreter + " cannot import serpent (" + output.substr(0, output.find('\n')) +
                     "); install it with ./labkit setup";
-    } else if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        const std::string how = status != -1 && WIFEXITED(status)
-                                    ? "exit code " + std::to_string(WEXITSTATUS(status))
-                                    : "status " + std::to_string(status);
-        run.error = command + " failed (" + how + "):\n" + output;
+    } else if (status != 0) {
+        const std::string how = status ? "exit code " + std::to_string(*status) : "timed out";
+        run.error = command + " failed (" + how + "):\n" + output + errors;
     }
     for (auto& line : split(output, '\n')) {
         if (!line.empty()) {
@@ -295,7 +288,7 @@ Value tagged(const std::string& json) {
 }
 
 TEST(PythonSerpent, RandomValuesMatchPythonBothWays) {
-    const PythonRun run = run_generator("values 400 20240517");
+    const PythonRun run = run_generator({"values", "400", "20240517"});
     ASSERT_TRUE(run.error.empty()) << run.error;
     ASSERT_EQ(run.lines.size(), 400u);
     int byte_exact_reads = 0;
@@ -326,7 +319,7 @@ TEST(PythonSerpent, RandomValuesMatchPythonBothWays) {
 }
 
 TEST(PythonSerpent, RandomFloatsMatchPythonRepr) {
-    const PythonRun run = run_generator("floats 3000 7");
+    const PythonRun run = run_generator({"floats", "3000", "7"});
     ASSERT_TRUE(run.error.empty()) << run.error;
     ASSERT_EQ(run.lines.size(), 3000u);
     for (const auto& line : run.lines) {
@@ -352,7 +345,7 @@ TEST(PythonSerpent, RandomFloatsMatchPythonRepr) {
 }
 
 TEST(PythonSerpent, RandomStringsMatchPythonRepr) {
-    const PythonRun run = run_generator("strings 2000 11");
+    const PythonRun run = run_generator({"strings", "2000", "11"});
     ASSERT_TRUE(run.error.empty()) << run.error;
     ASSERT_EQ(run.lines.size(), 2000u);
     for (const auto& line : run.lines) {
@@ -368,7 +361,7 @@ TEST(PythonSerpent, RandomStringsMatchPythonRepr) {
 // The generated table (tools/gen_unicode_printable.py) must agree with the Python that the kit
 // talks to; regenerate it when this fails after a Python upgrade.
 TEST(PythonSerpent, PrintableTableMatchesThisPython) {
-    const PythonRun run = run_generator("table");
+    const PythonRun run = run_generator({"table"});
     ASSERT_TRUE(run.error.empty()) << run.error;
     std::vector<bool> printable(0x110000, true);
     for (const auto& line : run.lines) {
