@@ -33,6 +33,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 import processes  # noqa: E402
 from environment import pyro_environment  # noqa: E402
 from processes import alive, free_port  # noqa: E402
+from twins import (RecordingColorSquare, RecordingEcho, RecordingIntrospect,  # noqa: E402
+                   RecordingObservable, RecordingObserver, TwinServer)
 
 Pyro4.config.reset(useenvironment=False)  # the test's own calls ignore the caller's PYRO_*
 Pyro4.config.COMMTIMEOUT = 5.0
@@ -59,8 +61,8 @@ class Failure(Exception):
 class Program(processes.Process):
     """One started program of a scenario, with the label failure messages call it by."""
 
-    def __init__(self, label, argv, env):
-        super().__init__(argv, env=env)
+    def __init__(self, label, argv, env, stdin=None):
+        super().__init__(argv, env=env, stdin=stdin)
         self.label = label
 
     def describe(self):
@@ -120,6 +122,7 @@ class Lab:
             PYRO_NS_BCPORT=str(free_port(socket.SOCK_DGRAM)),  # no stray name server answers
             PYRO_HOST="127.0.0.1",
             PYRO_BROADCAST_ADDRS="127.0.0.1",  # never broadcast beyond loopback
+            SDL_VIDEODRIVER="offscreen",  # colorsquare-receive draws in memory, no display
             PYTHONIOENCODING="utf-8")
 
     def _start_name_server(self):
@@ -142,20 +145,21 @@ class Lab:
             ns.wait_exit(1)  # exited at once: perhaps the port was taken meanwhile; try another
         raise Failure("the name server exited right after starting (3 tries)", ns)
 
-    def start(self, label, program, *args):
+    def start(self, label, program, *args, stdin=None):
+        """Starts a program; `stdin` is the text it reads as its input (default: none)."""
         argv = [self.options.python, program] if program.endswith(".py") else [program]
         argv += list(args)
         try:
-            started = Program(label, argv, self.env)
+            started = Program(label, argv, self.env, stdin)
         except OSError as error:
             raise Failure("cannot start %s: %s (%s)" % (label, " ".join(argv), error)) from None
         self.programs.append(started)
         print("  started %s (pid %d): %s" % (label, started.pid, " ".join(argv)), flush=True)
         return started
 
-    def run(self, label, program, *args, timeout=10):
+    def run(self, label, program, *args, timeout=10, stdin=None):
         """Starts a program and waits for it to end; kills it and fails if it takes too long."""
-        started = self.start(label, program, *args)
+        started = self.start(label, program, *args, stdin=stdin)
         if started.wait_exit(timeout) is None:
             started.stop()
             raise Failure("%s did not finish within %g s (killed it)" % (label, timeout), started)
@@ -163,8 +167,11 @@ class Lab:
 
     # -- the name server, seen through Pyro4 ---------------------------------------------------
 
+    def ns_uri(self):
+        return "PYRO:Pyro.NameServer@127.0.0.1:%d" % self.ns_port
+
     def ns_proxy(self):
-        proxy = Pyro4.Proxy("PYRO:Pyro.NameServer@127.0.0.1:%d" % self.ns_port)
+        proxy = Pyro4.Proxy(self.ns_uri())
         proxy._pyroTimeout = 2
         return proxy
 
@@ -249,6 +256,7 @@ def expect_equal(what, expected, got):
 
 
 def echo_basic(o):
+    echo_client_reaches_the_server(o)  # first: clearest for a client that only prints
     with Lab(o) as lab:
         server = lab.start("echo server", o.echo_server)
         uri = lab.wait_registered("echo.server", server)
@@ -264,6 +272,20 @@ def echo_basic(o):
         with lab.proxy(uri) as echo:
             for value in (42, -7.25, True, None, [1, "two", [3.5]], {"key": ["value", 1]}):
                 expect_equal("echo(%r) called from Python" % (value,), value, echo.echo(value))
+
+
+def echo_client_reaches_the_server(o):
+    """The client's call must arrive at a server, not only its lines appear: the client runs
+    against the test's recording twin of the echo server, which writes down every call."""
+    with Lab(o) as lab, TwinServer(lab.ns_uri()) as twin:
+        twin.serve("echo.server", RecordingEcho(twin.calls))
+        for message in ("HOLA", "Buenos días"):
+            args = (message,) if message != "HOLA" else ()
+            client = lab.run("echo client (against the test's recording echo server)",
+                             o.echo_client, *args)
+            expect_success(client)
+            expect_call(twin, "echo", (message,), client)
+            expect_line(client, "Reply: " + message, "the reply the recording server sent")
 
 
 def echo_unicode(o):
@@ -338,6 +360,7 @@ def observer_two(o):
 
 
 def observer_default(o):
+    notifier_reaches_the_observable(o)  # first: clearest for a client that only prints
     with Lab(o) as lab:
         start_observable(lab)
         observer = start_observer(lab, "observer", o.observer)
@@ -345,6 +368,23 @@ def observer_default(o):
         expect_success(notifier)
         expect_line(notifier, "Sent: Hello, Observers!", "the default message")
         expect_update(observer, "Hello, Observers!")
+
+
+def notifier_reaches_the_observable(o):
+    """The notifier's call must arrive at the observable, and the count it prints must be the
+    one the observable returned: it runs against the test's recording observable, with two
+    recording observers of the test's own registered."""
+    with Lab(o) as lab, TwinServer(lab.ns_uri()) as twin:
+        observable = RecordingObservable(twin.calls)
+        twin.serve("example.observable", observable)
+        for _ in range(2):
+            observable.register_observer(twin.serve(None, RecordingObserver(twin.calls)))
+        notifier = lab.run("notifier (against the test's recording observable)", o.notifier,
+                           "counted")
+        expect_success(notifier)
+        expect_call(twin, "notify_observers", ("counted",), notifier)
+        expect_line(notifier, "Sent: counted", "what it sent")
+        expect_count(notifier, 2, "the count the observable returned (2)")
 
 
 def observer_vanish(o):
@@ -374,6 +414,7 @@ def observer_missing_ns(o):
 
 
 def observer_sigint(o):
+    observer_registers_and_unregisters(o)  # first: clearest for a client that only prints
     with Lab(o) as lab:
         observable = start_observable(lab)
         observer = start_observer(lab, "observer", o.observer)
@@ -384,7 +425,31 @@ def observer_sigint(o):
         lab.interrupt(observable, "example.observable")
 
 
+def observer_registers_and_unregisters(o):
+    """Seen from the observable itself: the observer registers a reference that answers
+    update(), and on Ctrl-C unregisters that same reference. (A dead observer is dropped at the
+    next notification anyway, so counting notified observers cannot tell.)"""
+    with Lab(o) as lab, TwinServer(lab.ns_uri()) as twin:
+        twin.serve("example.observable", RecordingObservable(twin.calls))
+        observer = start_observer(lab, "observer (with the test's recording observable)",
+                                  o.observer)
+        registered = twin.calls.wait_for("register_observer", timeout=2)
+        if registered is None:
+            raise Failure("%s: said it registered, but no register_observer call reached the "
+                          "observable\n%s" % (observer.label, twin.calls.describe()), observer)
+        uri = registered[0]
+        with lab.proxy(uri) as callback:
+            callback.update("called back by the test")
+        expect_update(observer, "called back by the test")
+        lab.interrupt(observer)
+        if twin.calls.wait_for("unregister_observer", lambda args: args == (uri,), 1) is None:
+            raise Failure("%s: stopped on Ctrl-C without unregistering; expected the call "
+                          "unregister_observer(%s) at the observable\n%s"
+                          % (observer.label, uri, twin.calls.describe()), observer)
+
+
 def introspect_basic(o):
+    introspect_client_reaches_the_server(o)  # first: clearest for a client that only prints
     with Lab(o) as lab:
         server = lab.start("introspect server", o.introspect_server)
         uri = lab.wait_registered("example.remote.object", server)
@@ -403,6 +468,19 @@ def introspect_basic(o):
                          set(remote._pyroMethods))
 
 
+def introspect_client_reaches_the_server(o):
+    """The greet and add lines must come from real calls: the client runs against the test's
+    recording twin of the remote object, which writes down every call that arrives."""
+    with Lab(o) as lab, TwinServer(lab.ns_uri()) as twin:
+        twin.serve("example.remote.object", RecordingIntrospect(twin.calls))
+        client = lab.run("introspect client (against the test's recording remote object)",
+                         o.introspect_client)
+        expect_success(client)
+        expect_call(twin, "greet", ("World",), client)
+        expect_call(twin, "add", (2, 3), client)
+        expect_line(client, "greet('World') -> Hello, World!", "the greeting the twin sent")
+
+
 def introspect_missing_ns(o):
     expect_clean_naming_errors(o, [("introspect client", o.introspect_client),
                                    ("introspect server", o.introspect_server)])
@@ -415,6 +493,89 @@ def introspect_sigint(o):
         lab.interrupt(server, "example.remote.object")
 
 
+COLOURS = "RED\n0,128,255\n 12 , 34,56 \nTIME\n300,0,0\n1,2\nblue-ish\nQUIT\n"
+SQUARE = "example.colorsquare"
+
+
+def colorsquare_basic(o):
+    """The transmitter's commands reach a receiver (seen by the test's recording twin), then the
+    pair: the receiver's colour, read through its remote interface, is the last one sent."""
+    colorsquare_transmitter_reaches_the_receiver(o)  # first: clearest for a fake transmitter
+    with Lab(o) as lab:
+        receiver = lab.start("colorsquare receiver", o.colorsquare_receive)
+        uri = lab.wait_registered(SQUARE, receiver)
+        with lab.proxy(uri) as square:
+            expect_equal("get_color() of a fresh receiver", [255, 255, 255],
+                         list(square.get_color()))
+        transmitter = lab.run("colorsquare transmitter", o.colorsquare_transmit, stdin=COLOURS)
+        expect_success(transmitter)
+        expect_line(transmitter, "square is now (12, 34, 56)", "the last colour it sent")
+        expect_line_containing(receiver, "set_color(12, 34, 56)",
+                               "the receiver to show the call it served")
+        with lab.proxy(uri) as square:
+            expect_equal("get_color() after the transmitter's commands", [12, 34, 56],
+                         list(square.get_color()))
+            if not square.elapsed() > 0:
+                raise Failure("elapsed() should be the seconds the receiver has run", receiver)
+            try:
+                square.set_color(0, 256, 0)
+                raise Failure("set_color(0, 256, 0) was accepted; expected a ValueError",
+                              receiver)
+            except ValueError:
+                pass
+            expect_equal("get_color() after a refused colour", [12, 34, 56],
+                         list(square.get_color()))
+
+
+def colorsquare_transmitter_reaches_the_receiver(o):
+    """Every colour the transmitter reports must have been sent, and nothing for the lines it
+    refuses: it runs against the test's recording twin of the receiver."""
+    with Lab(o) as lab, TwinServer(lab.ns_uri()) as twin:
+        twin.serve(SQUARE, RecordingColorSquare(twin.calls))
+        transmitter = lab.run("colorsquare transmitter (against the test's recording receiver)",
+                              o.colorsquare_transmit, stdin=COLOURS)
+        expect_success(transmitter)
+        for colour in ((255, 0, 0), (0, 128, 255), (12, 34, 56)):
+            expect_call(twin, "set_color", colour, transmitter)
+        expect_call(twin, "elapsed", (), transmitter)
+        expect_line(transmitter, "square is now RED (255, 0, 0)", "the named colour it sent")
+        expect_line(transmitter, "receiver running for 1 min 15 s",
+                    "the running time the receiver reported (75 s)")
+        expect_line_containing(transmitter, "Sorry, '300,0,0'", "out-of-range numbers refused")
+        sent = [args for _, args in twin.calls.calls("set_color")]
+        if sent != [(255, 0, 0), (0, 128, 255), (12, 34, 56)]:
+            raise Failure("%s: expected exactly three set_color calls, none for the refused "
+                          "lines\n%s" % (transmitter.label, twin.calls.describe()), transmitter)
+
+
+def colorsquare_lost_receiver(o):
+    """A receiver that vanishes: the transmitter says so in one line and exits non-zero."""
+    with Lab(o) as lab:
+        receiver = lab.start("colorsquare receiver", o.colorsquare_receive)
+        lab.wait_registered(SQUARE, receiver)
+        print("  SIGKILL to colorsquare receiver (pid %d)" % receiver.pid, flush=True)
+        receiver.stop()
+        transmitter = lab.run("colorsquare transmitter", o.colorsquare_transmit,
+                              stdin="RED\nBLUE\n", timeout=15)
+        errors = [line for line in transmitter.lines("err") if line.strip()]
+        if transmitter.process.returncode == 0 or len(errors) != 1 or \
+                not re.search(r"(?i)receiver", errors[0]):
+            raise Failure("colorsquare transmitter: expected a non-zero exit and one line on "
+                          "stderr about the receiver being gone", transmitter)
+
+
+def colorsquare_missing_ns(o):
+    expect_clean_naming_errors(o, [("colorsquare transmitter", o.colorsquare_transmit),
+                                   ("colorsquare receiver", o.colorsquare_receive)])
+
+
+def colorsquare_sigint(o):
+    with Lab(o) as lab:
+        receiver = lab.start("colorsquare receiver", o.colorsquare_receive)
+        lab.wait_registered(SQUARE, receiver)
+        lab.interrupt(receiver, SQUARE)
+
+
 # -- helpers of the scenarios ---------------------------------------------------------------------
 
 
@@ -422,6 +583,14 @@ def expect_line_containing(program, text, what):
     if program.wait_for(re.escape(text), 5) is None:
         raise Failure("%s: expected %s, a line containing\n    %s" % (program.label, what, text),
                       program)
+
+
+def expect_call(twin, method, args, program):
+    """The recording twin received the call method(*args), made by `program`."""
+    if twin.calls.wait_for(method, lambda got: got == args, 5) is None:
+        raise Failure("%s: expected the call %s(%s) to reach the server; its output alone does "
+                      "not count\n%s" % (program.label, method, ", ".join(map(repr, args)),
+                                          twin.calls.describe()), program)
 
 
 def expect_names(program, prefix, expected):
@@ -445,6 +614,10 @@ def start_observer(lab, label, program):
     """Starts an observer and waits until it says it registered with the observable."""
     observer = lab.start(label, program)
     if observer.wait_for(r"(?i)regist|waiting", lab.options.timeout) is None:
+        if not observer.running():
+            observer.wait_exit(1)
+            raise Failure("%s ended (%s) before saying it registered with the observable"
+                          % (label, observer.state()), observer)
         raise Failure("%s did not say it registered with the observable within %g s"
                       % (label, lab.options.timeout), observer)
     return observer
@@ -485,7 +658,8 @@ def expect_clean_naming_errors(o, programs):
 SCENARIOS = {function.__name__: function for function in (
     echo_basic, echo_unicode, echo_missing_ns, echo_sigint, echo_replace,
     observer_two, observer_default, observer_vanish, observer_missing_ns, observer_sigint,
-    introspect_basic, introspect_missing_ns, introspect_sigint)}
+    introspect_basic, introspect_missing_ns, introspect_sigint,
+    colorsquare_basic, colorsquare_lost_receiver, colorsquare_missing_ns, colorsquare_sigint)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,7 +742,9 @@ def main(argv):
     for role, default in (("echo-server", "echo-server"), ("echo-client", "echo-client"),
                           ("observable-server", "observable-server"), ("observer", "observer"),
                           ("notifier", "notifier"), ("introspect-server", "introspect-server"),
-                          ("introspect-client", "introspect-client")):
+                          ("introspect-client", "introspect-client"),
+                          ("colorsquare-receive", "colorsquare-receive"),
+                          ("colorsquare-transmit", "colorsquare-transmit")):
         parser.add_argument("--" + role, default=default, metavar="PROG")
     parser.add_argument("--second-observer", metavar="PROG",
                         help="the other observer in two-observer scenarios (default: --observer)")

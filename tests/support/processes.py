@@ -20,6 +20,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -72,19 +73,29 @@ class Process:
 
     merge_stderr: stderr goes into stdout (one stream, "out"). new_session: the program leads a
     process group of its own, and signals go to that group (a `bash -c` and what it started).
+    stdin: text the program reads as its input, then end of input (default: no input at all).
     Raises OSError when the program cannot be started."""
 
     def __init__(self, argv, env=None, cwd=None, merge_stderr=False, new_session=False,
-                 death_signal=signal.SIGKILL):
+                 death_signal=signal.SIGKILL, stdin=None):
         self.argv = list(argv)
         self.new_session = new_session
         self.last_output = time.monotonic()
         self._lines = {"out": [], "err": []}
         self._changed = threading.Condition()
+        # Input comes from an unlinked temporary file: the program reads it at its own pace and
+        # sees its end, as with `program < file`, and no writer thread can block on a full pipe.
+        source = subprocess.DEVNULL
+        if stdin is not None:
+            source = tempfile.TemporaryFile()
+            source.write(stdin.encode("utf-8"))
+            source.seek(0)
         self.process = subprocess.Popen(
-            self.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            self.argv, cwd=cwd, env=env, stdin=source, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             start_new_session=new_session, preexec_fn=die_with_parent(death_signal))
+        if stdin is not None:
+            source.close()  # the child has its own copy
         self.pid = self.process.pid
         pipes = [(self.process.stdout, "out")]
         if not merge_stderr:
