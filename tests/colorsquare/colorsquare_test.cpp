@@ -167,7 +167,7 @@ TEST_F(Colorsquare, TransmitterWithoutReceiverSaysWhatToStart) {
         << transmitter.describe();
 }
 
-// The Python Pyro4 twins (labs/colorsquare/python/) and the C++ programs, mixed. The twins take
+// The Python Pyro4 twins (tests/labs/python/) and the C++ programs, mixed. The twins take
 // the name server from Pyro4's environment variables, not from options.
 ChildProcess::Environment twin_environment(const ColorsquareLab& lab) {
     auto env = ColorsquareLab::environment();

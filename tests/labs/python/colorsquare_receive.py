@@ -4,10 +4,12 @@ The remote object is the same: set_color(r, g, b), get_color(), elapsed(). To st
 anywhere it prints the colour instead of drawing a window (a window would need tkinter).
 Run with /usr/bin/python3; finds the name server like Pyro4 does (PYRO_NS_HOST, PYRO_NS_PORT).
 """
+import sys
 import threading
 import time
 
 import Pyro4
+import Pyro4.errors
 
 
 # [handout:object]
@@ -52,4 +54,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Pyro4.errors.NamingError as error:
+        sys.exit("colorsquare_receive.py: error: %s; is a name server running? Start one with "
+                 "'pyro-ns'." % error)

@@ -70,9 +70,13 @@ def main():
                 print("square is now (%d, %d, %d)" % (r, g, b))
             elif line:
                 print("Sorry, '%s' is not a command; type %s" % (line, SUMMARY))
-    except Pyro4.errors.NamingError:
-        print("colorsquare_transmit.py: 'example.colorsquare' is not in the name server; "
-              "start colorsquare-receive first", file=sys.stderr)
+    except Pyro4.errors.NamingError as error:
+        if "locate the nameserver" in str(error):  # no name server at all, not just no receiver
+            print("colorsquare_transmit.py: error: %s; is a name server running? Start one with "
+                  "'pyro-ns'." % error, file=sys.stderr)
+        else:
+            print("colorsquare_transmit.py: 'example.colorsquare' is not in the name server; "
+                  "start colorsquare-receive first", file=sys.stderr)
         return 1
     except Pyro4.errors.CommunicationError as error:
         print("colorsquare_transmit.py: lost the receiver (%s); is colorsquare-receive still "
