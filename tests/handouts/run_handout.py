@@ -11,10 +11,10 @@ Checks, in order (README.md in this folder describes the markup):
      (BUILD/handout-runs/PAGE-XXXX) where build/ is the test's build folder and the kit's top-level
      folders are linked; a name server
      listens on a free loopback port (PYRO_NS_HOST/PYRO_NS_PORT point to it); each
-     <!-- output --> block equals what its command printed, after normalising ports, object ids
-     and frame sizes.
+     <!-- output --> block equals what its command printed, where only ports, object ids and
+     traced frame sizes may differ, each consistently within the page (README.md, "Output").
 Background commands are stopped by their process id (SIGINT, then SIGKILL) at <!-- stop --> or
-at the end, also when something fails. With --write, output blocks that do not match are
+at the end, also when something fails; each must then exit with its block's status (default 0). With --write, output blocks that do not match are
 rewritten with what the run printed (the test name server's port shown as 9090).
 """
 
@@ -215,44 +215,109 @@ def check_block(info: str, body: list[str], where: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Normalising and comparing output
 
-NORMALISE = [
-    (re.compile(r"obj_[0-9a-f]{32}"), "obj_<id>"),
-    (re.compile(r"(?<=[\w\]]):\d{2,5}\b"), ":<port>"),
-    (re.compile(r"(', )\d{2,5}\)"), r"\1<port>)"),
-    (re.compile(r'(", )\d{2,5}\]'), r"\1<port>]"),
-    (re.compile(r"\b\d+ bytes\b"), "<n> bytes"),
+# What really varies from run to run, and nothing else. Each is a named placeholder whose value
+# must be consistent within a page: the object id and port a server prints are the ones the name
+# server lists later, on the page as in the run (README.md, "Output").
+HOST = r"(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])"
+VARIABLES = [
+    ("id", re.compile(r"obj_([0-9a-f]{32})"), "[0-9a-f]{32}"),
+    ("port", re.compile(r"(?<=@)" + HOST + r":(\d{1,5})\b|(?<=\s)" + HOST + r":(\d{1,5})\b|"
+                        r"^" + HOST + r":(\d{1,5})\b|"
+                        r"\('" + HOST + r"', (\d{1,5})\)|\[\"" + HOST + r"\", (\d{1,5})\]"),
+     "\\d{1,5}"),
+    ("size", re.compile(r"\b(\d+) bytes\b"), "\\d+"),
 ]
+SIZE_SLACK = 4  # bytes a traced frame may differ by: a URI in it has a port of 4 or 5 digits
 
 
-def normalise(line: str) -> str:
-    for pattern, replacement in NORMALISE:
-        line = pattern.sub(replacement, line)
-    return line.rstrip()
+class Bindings:
+    """Page value -> run value for each placeholder kind, one to one, for a whole page."""
+
+    def __init__(self, seeded=None):
+        self.forward = {kind: {} for kind, _, _ in VARIABLES}
+        self.backward = {kind: {} for kind, _, _ in VARIABLES}
+        for kind, page_value, run_value in seeded or []:
+            self.bind(kind, page_value, run_value)
+
+    def copy(self):
+        other = Bindings()
+        other.forward = {kind: dict(values) for kind, values in self.forward.items()}
+        other.backward = {kind: dict(values) for kind, values in self.backward.items()}
+        return other
+
+    def bind(self, kind, page_value, run_value):
+        """Records page_value == run_value; False when it contradicts an earlier pairing."""
+        if kind == "size":  # not an identity: close enough is the rule
+            return abs(int(page_value) - int(run_value)) <= SIZE_SLACK
+        known = self.forward[kind].get(page_value)
+        if known is not None:
+            return known == run_value
+        if self.backward[kind].get(run_value, page_value) != page_value:
+            return False
+        self.forward[kind][page_value] = run_value
+        self.backward[kind][run_value] = page_value
+        return True
 
 
-def matches(expected: list[str], actual: list[str]) -> bool:
-    """Line by line after normalising; a line that is exactly `...` stands for any lines."""
-    want = [normalise(l) for l in expected]
-    have = [normalise(l) for l in actual]
-    while want and not want[-1]:
+def line_pattern(expected: str):
+    """The page line as a regex over a run line, with a group per placeholder, and the
+    placeholders' (kind, page value) in group order."""
+    spans = []
+    for kind, pattern, _ in VARIABLES:
+        for match in pattern.finditer(expected):
+            group = next(g for g in range(1, (match.lastindex or 0) + 1) if match[g] is not None)
+            spans.append((match.start(group), match.end(group), kind, match[group]))
+    spans.sort()
+    regex, placeholders, at = "", [], 0
+    for start, end, kind, value in spans:
+        if start < at:
+            continue  # overlapping masks: the first wins
+        regex += re.escape(expected[at:start]) + "(" + dict(
+            (k, r) for k, _, r in VARIABLES)[kind] + ")"
+        placeholders.append((kind, value))
+        at = end
+    return re.compile(regex + re.escape(expected[at:])), placeholders
+
+
+def match_line(expected: str, actual: str, bindings: Bindings):
+    """New bindings if the run line equals the page line up to consistent placeholders, else
+    None."""
+    regex, placeholders = line_pattern(expected.rstrip())
+    found = regex.fullmatch(actual.rstrip())
+    if found is None:
+        return None
+    extended = bindings.copy() if placeholders else bindings
+    for (kind, page_value), run_value in zip(placeholders, found.groups()):
+        if not extended.bind(kind, page_value, run_value):
+            return None
+    return extended
+
+
+def matches(expected: list[str], actual: list[str], bindings: Bindings | None = None):
+    """Line by line, placeholders consistent with `bindings`; a line that is exactly `...`
+    stands for any lines. Returns the extended bindings, or None when they do not match."""
+    bindings = bindings or Bindings()
+    want, have = list(expected), list(actual)
+    while want and not want[-1].strip():
         want.pop()
-    while have and not have[-1]:
+    while have and not have[-1].strip():
         have.pop()
-    memo: dict[tuple[int, int], bool] = {}
 
-    def match(i: int, j: int) -> bool:
-        if (i, j) in memo:
-            return memo[(i, j)]
+    def match(i: int, j: int, bound: Bindings):
         if i == len(want):
-            result = j == len(have)
-        elif want[i].strip() == "...":
-            result = match(i + 1, j) or (j < len(have) and match(i, j + 1))
-        else:
-            result = j < len(have) and want[i] == have[j] and match(i + 1, j + 1)
-        memo[(i, j)] = result
-        return result
+            return bound if j == len(have) else None
+        if want[i].strip() == "...":
+            for k in range(j, len(have) + 1):
+                result = match(i + 1, k, bound)
+                if result is not None:
+                    return result
+            return None
+        if j == len(have):
+            return None
+        extended = match_line(want[i], have[j], bound)
+        return match(i + 1, j + 1, extended) if extended is not None else None
 
-    return match(0, 0)
+    return match(0, 0, bindings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +336,8 @@ class Terminal(processes.Process):
         self.name = name
         self.command = command
         self.consumed = 0
+        self.expected_status = 0  # a background block's status=
+        self.stopped = False
 
     def wait_ready(self, ready: str | None):
         if ready:
@@ -306,11 +373,23 @@ class Terminal(processes.Process):
         return new
 
     def stop(self, kill: bool = False) -> str | None:
-        """Ctrl-C by process id (its own process group), then SIGKILL. Returns a problem text."""
+        """Ctrl-C by process id (its own process group), then SIGKILL. Returns a problem text:
+        also when it ended (by itself, or on Ctrl-C) with another exit status than the block's
+        status= (default 0), as a terminal would show."""
+        if self.stopped:
+            return None  # already stopped (and judged) at its <!-- stop -->
+        self.stopped = True
+        ended_before = not self.running()
         if kill:
             super().stop(signal.SIGKILL)
-        elif not super().stop(signal.SIGINT, grace=STOP_TIMEOUT):
+            return None
+        if not super().stop(signal.SIGINT, grace=STOP_TIMEOUT):
             return f"'{self.command}' did not stop within {STOP_TIMEOUT:.0f} s of Ctrl-C"
+        status = self.process.returncode
+        if status != self.expected_status:
+            how = "ended by itself" if ended_before else "ended after Ctrl-C"
+            return (f"'{self.command}' {how} with exit status {status} (expected "
+                    f"{self.expected_status}); it printed:\n" + indent(self.lines()[-10:]))
         return None
 
 
@@ -342,6 +421,8 @@ class Runner:
         (self.scratch / "build").symlink_to(build)
         self.ns_port = free_port()
         self.env = pyro_environment(PYRO_NS_HOST="localhost", PYRO_NS_PORT=str(self.ns_port))
+        # The test name server's port is the page's 9090 (--write shows it so).
+        self.bindings = Bindings([("port", str(DEFAULT_NS_PORT), str(self.ns_port))])
         self.terminals: dict[str, Terminal] = {}
         self.implicit_ns: Terminal | None = None
         self.problems: list[str] = []
@@ -402,6 +483,7 @@ class Runner:
                 else:
                     self.ensure_ns()
                 terminal = Terminal(name, command, self.scratch, self.env)
+                terminal.expected_status = int(block.attrs.get("status", "0"))
                 self.terminals[name] = terminal
                 terminal.wait_ready(block.attrs.get("ready") or ("URI = " if is_ns else None))
             self.last_foreground = None
@@ -451,11 +533,20 @@ class Runner:
                                 f"(known: {', '.join(self.terminals) or 'none'})")
             terminal.settle(at_least=sum(1 for l in expected if l.strip() != "..."))
             actual = terminal.take()
-        if not matches(expected, actual):
+        bound = matches(expected, actual, self.bindings)
+        if bound is None:
             self.problems.append(
-                f"{self.where}:{block.line}: output differs.\n  page shows:\n"
+                f"{self.where}:{block.line}: output differs (placeholders must also agree with "
+                f"earlier blocks: {self.describe_bindings()}).\n  page shows:\n"
                 f"{indent(expected)}\n  the run printed:\n{indent(actual)}")
             self.rewrites.append((block, actual))
+        else:
+            self.bindings = bound
+
+    def describe_bindings(self) -> str:
+        pairs = [f"{kind} {page} = {run}" for kind, values in self.bindings.forward.items()
+                 for page, run in values.items()]
+        return ", ".join(pairs) or "none yet"
 
     def stop(self, item: Stop):
         names = [item.name] if item.name else list(self.terminals)[::-1]
