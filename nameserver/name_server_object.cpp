@@ -70,6 +70,10 @@ std::optional<std::string> text_filter(const std::optional<Value>& value, const 
     throw TypeError(std::string(what) + " must be a str, not " + std::string(value->type_name()));
 }
 
+std::string quoted(const std::string& text) {
+    return Value(text).repr();
+}
+
 Value tag_list(const Tags& tags) {
     return Value::list(Value::Items(tags.begin(), tags.end()));
 }
@@ -150,13 +154,21 @@ void NameServerObject::register_name(const Value& name, const Value& uri,
     }
     const auto tags = tags_argument(metadata, metadata_str_message);
     registry_->register_name(name.as_string(), uri_text, safe && truthy(*safe), tags);
+    if (log_.enabled(LogLevel::Info)) {
+        log_.info("registered ", quoted(name.as_string()), " -> ", uri_text,
+                  tags.empty() ? "" : " metadata ", tags.empty() ? "" : tag_list(tags).repr());
+    }
 }
 
 void NameServerObject::set_metadata(const Value& name, const Value& metadata) {
     if (!name.is_string()) {
         throw TypeError("name must be a str");
     }
-    registry_->set_metadata(name.as_string(), tags_argument(metadata, metadata_str_message));
+    const auto tags = tags_argument(metadata, metadata_str_message);
+    registry_->set_metadata(name.as_string(), tags);
+    if (log_.enabled(LogLevel::Info)) {
+        log_.info("metadata of ", quoted(name.as_string()), " set to ", tag_list(tags).repr());
+    }
 }
 
 std::int64_t NameServerObject::remove(const std::optional<Value>& name,
@@ -167,7 +179,25 @@ std::int64_t NameServerObject::remove(const std::optional<Value>& name,
     if (name && name->is_string()) {
         name_text = name->as_string();
     }
-    return registry_->remove(name_text, text_filter(prefix, "prefix"), text_filter(regex, "regex"));
+    auto prefix_text = text_filter(prefix, "prefix");
+    auto regex_text = text_filter(regex, "regex");
+    const int removed = registry_->remove(name_text, prefix_text, regex_text);
+    if (log_.enabled(LogLevel::Info)) {
+        // The call as Python would print it: which of name, prefix and regex matched is the
+        // registry's business, the count says what happened.
+        std::string call;
+        const auto argument = [&call](const char* key, const std::optional<std::string>& text) {
+            if (text) {
+                call += (call.empty() ? "" : ", ") + std::string(key) + "=" + quoted(*text);
+            }
+        };
+        argument("name", name_text);
+        argument("prefix", prefix_text);
+        argument("regex", regex_text);
+        log_.log(removed > 0 ? LogLevel::Info : LogLevel::Debug, "remove(", call, "): ", removed,
+                 removed == 1 ? " name removed" : " names removed");
+    }
+    return removed;
 }
 
 Value NameServerObject::list(const std::optional<Value>& prefix, const std::optional<Value>& regex,

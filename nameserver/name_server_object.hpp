@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "nameserver/registry.hpp"
+#include "pyro/log.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/value.hpp"
 
@@ -18,8 +19,9 @@ namespace pyro::ns {
 
 class NameServerObject {
 public:
-    explicit NameServerObject(std::shared_ptr<Registry> registry)
-        : registry_(std::move(registry)) {}
+    // Registrations and removals are logged at INFO (Logger() logs nothing).
+    explicit NameServerObject(std::shared_ptr<Registry> registry, Logger log = {})
+        : registry_(std::move(registry)), log_(std::move(log)) {}
 
     void ping() const noexcept {}
     [[nodiscard]] std::int64_t count() const;
@@ -43,6 +45,7 @@ public:
 
 private:
     std::shared_ptr<Registry> registry_;
+    Logger log_;
 };
 
 // Python's truth value of a Value (None, False, 0, "" and empty containers are false).

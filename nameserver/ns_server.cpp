@@ -181,7 +181,11 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         say(out, text::dbm_warning);
     }
 
+    // One log file handle for the daemon and the servant; the servant logs as Pyro4's naming
+    // module.
+    const Logger log(config);
     DaemonOptions options;
+    options.logger = log;
     options.host = settings.host.value_or(config.host);
     options.port = settings.port.value_or(config.ns_port);
     options.unix_socket = settings.unix_socket;
@@ -199,8 +203,9 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         }
         throw;
     }
-    daemon_->register_object(std::make_shared<NameServerObject>(registry_),
-                             NameServerObject::interface(), std::string(name_server_name));
+    daemon_->register_object(
+        std::make_shared<NameServerObject>(registry_, log.named("Pyro4.naming")),
+        NameServerObject::interface(), std::string(name_server_name));
     registry_->register_name(name_server_name, uri().str(), false,
                              {std::string(name_server_class_tag)});
 

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "pyro/errors.hpp"
+#include "pyro/log.hpp"
 #include "pyro/value.hpp"
 #include "split_commas.hpp"
 #include "utf8.hpp"
@@ -255,6 +256,15 @@ Config Config::from_environment(const Lookup& lookup) {
     read.text("PYRO_LOGLEVEL", config.log_level);
     if (config.log_level && config.log_level->empty()) {
         config.log_level.reset(); // Pyro4 treats an empty PYRO_LOGLEVEL as unset
+    }
+    if (config.log_level) {
+        // Pyro4 would fail later with a Python AttributeError; say it here, as for the others.
+        const auto level = parse_log_level(*config.log_level);
+        if (!level) {
+            invalid("PYRO_LOGLEVEL", *config.log_level,
+                    "a log level (DEBUG, INFO, WARNING, ERROR or CRITICAL, any case)");
+        }
+        config.log_level = std::string(log_level_name(*level));
     }
     read.text("PYRO_LOGFILE", config.log_file);
     read.text("PYRO_HMAC_KEY", config.hmac_key);

@@ -4,8 +4,9 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <iostream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
@@ -61,8 +62,8 @@ asio::awaitable<void> Daemon::Impl::accept_loop() {
             if (error == asio::error::operation_aborted || !acceptor.is_open()) {
                 co_return;
             }
-            // Out of file descriptors and the like: say so once and keep serving the others.
-            std::cerr << "pyro daemon: accept failed: " << error.message() << std::endl;
+            // Out of file descriptors and the like: say so and keep serving the others.
+            log.warning("accept failed on ", bound_location, ": ", error.message());
             asio::steady_timer pause(io, std::chrono::milliseconds(100));
             co_await pause.async_wait(asio::use_awaitable);
             continue;
@@ -92,6 +93,10 @@ void Daemon::Impl::close_everything() {
 Daemon::Daemon(Config config, DaemonOptions options)
     : impl_(std::make_shared<Impl>(std::move(config), std::move(options))) {
     impl_->bind();
+    impl_->log.debug("daemon created on ", impl_->bound_location, " (pid ", ::getpid(), ")");
+    if (impl_->advertised_location != impl_->bound_location) {
+        impl_->log.debug("NAT address is ", impl_->advertised_location);
+    }
     impl_->register_daemon_object(*this);
     impl_->start_accepting();
 }
@@ -183,7 +188,9 @@ void Daemon::request_loop(bool handle_signals) {
         }
         impl_->running = true;
     }
+    impl_->log.info("daemon ", impl_->bound_location, " entering requestloop");
     impl_->io.run();
+    impl_->log.debug("daemon exits requestloop");
     {
         const std::lock_guard lock(impl_->run_mutex);
         impl_->running = false;
@@ -203,6 +210,7 @@ void Daemon::shutdown() {
     if (impl.stopped.exchange(true)) {
         return;
     }
+    impl.log.debug("daemon shutting down");
     if (impl.running) {
         // The loop thread owns the connections: close them there, then stop the loop.
         asio::post(impl.io, [&impl] {

@@ -18,7 +18,23 @@ bool is_private_name(std::string_view name) {
     return name.starts_with("_") && !dunder;
 }
 
+// The Python class a client sees for an exception result payload.
+std::string_view sent_class(const Value& payload) {
+    const Value* name = payload.find("__class__");
+    return name != nullptr && name->is_string() ? std::string_view(name->as_string()) : "?";
+}
+
 } // namespace
+
+void Daemon::Impl::log_call_error(const ConnectionState& state, std::string_view object,
+                                  std::string_view method, const std::exception& error,
+                                  const Value& payload, bool sent) const {
+    if (log.enabled(LogLevel::Info)) {
+        log.info(object, ".", method, "() called from ", state.peer, " raised: ", error.what(),
+                 sent ? "; sent back as " : "; oneway call, nothing sent back",
+                 sent ? sent_class(payload) : std::string_view());
+    }
+}
 
 Message Daemon::Impl::reply_to(const Message& request, MessageType type,
                                std::uint16_t serializer_id, std::string payload,
@@ -86,7 +102,7 @@ Value Daemon::Impl::call(const detail::InvokeRequest& request, ConnectionState& 
                           request.kwargs);
 }
 
-Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state) {
+Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, bool oneway) {
     SerializerKind kind = SerializerKind::Json;
     std::string object = "?";
     std::string method = "?";
@@ -98,9 +114,10 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state) {
                             std::to_string(request.serializer_id));
     }
     const auto exception_reply = [&](const std::exception& error) {
+        const Value payload = detail::exception_payload(error, object, method);
+        log_call_error(state, object, method, error, payload, !oneway);
         return reply_to(request, MessageType::Result, request.serializer_id,
-                        serialize(kind, detail::exception_payload(error, object, method)),
-                        flags::exception, false);
+                        serialize(kind, payload), flags::exception, false);
     };
     try {
         if (request.has_flag(flags::keep_serialized)) {
@@ -125,9 +142,10 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state) {
                 try {
                     results.push_back(call(single, state));
                 } catch (const std::exception& error) {
-                    results.push_back(Value::dict(
-                        {{"__class__", "Pyro4.futures._ExceptionWrapper"},
-                         {"exception", detail::exception_payload(error, object, single.method)}}));
+                    Value payload = detail::exception_payload(error, object, single.method);
+                    log_call_error(state, object, single.method, error, payload, !oneway);
+                    results.push_back(Value::dict({{"__class__", "Pyro4.futures._ExceptionWrapper"},
+                                                   {"exception", std::move(payload)}}));
                     break;
                 }
             }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "net.hpp"
 #include "protocol.hpp"
 #include "pyro/daemon.hpp"
+#include "pyro/log.hpp"
 #include "pyro/message.hpp"
 
 namespace pyro {
@@ -39,6 +41,7 @@ struct Daemon::Impl {
     // What one client connection owns: its session-mode instances (Pyro4's instance_mode
     // "session").
     struct ConnectionState {
+        std::string peer; // for log lines
         std::mutex mutex;
         std::map<std::string, std::shared_ptr<void>, std::less<>> sessions;
     };
@@ -47,6 +50,7 @@ struct Daemon::Impl {
 
     Config config;
     DaemonOptions options;
+    Logger log;
     std::string hmac_key;
     MessageLimits limits;
 
@@ -74,6 +78,7 @@ struct Daemon::Impl {
 
     Impl(Config cfg, DaemonOptions opts)
         : config(std::move(cfg)), options(std::move(opts)),
+          log(options.logger ? *options.logger : Logger(config)),
           workers(options.worker_threads != 0
                       ? options.worker_threads
                       : static_cast<std::size_t>(std::clamp(config.threadpool_size, 1, 16))) {
@@ -98,14 +103,19 @@ struct Daemon::Impl {
     boost::asio::awaitable<Message> read(detail::Socket& socket, const std::string& peer);
     boost::asio::awaitable<void> write(detail::Socket& socket, const std::string& peer,
                                        const Message& message);
-    Message handshake(const Message& connect, bool& accepted);
+    // The answer to a CONNECT; `refusal` says why when it is a CONNECTFAIL.
+    Message handshake(const Message& connect, std::optional<std::string>& refusal);
     Message fail_connect(const Message* connect, const std::string& text) const;
 
     // daemon_dispatch.cpp (on a worker thread)
-    Message dispatch(const Message& request, ConnectionState& state);
+    Message dispatch(const Message& request, ConnectionState& state, bool oneway);
     Value call(const detail::InvokeRequest& call, ConnectionState& state);
     Message reply_to(const Message& request, MessageType type, std::uint16_t serializer_id,
                      std::string payload, std::uint16_t flags, bool with_corr) const;
+    // INFO: a call that raised, and what the client was sent (nothing for a oneway call).
+    void log_call_error(const ConnectionState& state, std::string_view object,
+                        std::string_view method, const std::exception& error, const Value& payload,
+                        bool sent) const;
 
     // daemon_object.cpp: registers Pyro.Daemon with `daemon`, whose Impl this is.
     void register_daemon_object(Daemon& daemon);

@@ -2,7 +2,6 @@
 // order, calls handed to the worker pool (daemon_dispatch.cpp).
 #include <chrono>
 #include <exception>
-#include <iostream>
 
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
@@ -47,7 +46,9 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     const std::string peer = peer_name(socket);
     connections.insert(&socket);
     ++connection_count;
+    log.debug("connection from ", peer, " accepted");
     auto state = std::make_shared<ConnectionState>();
+    state->peer = peer;
     try {
         Message connect;
         std::optional<std::string> header_problem;
@@ -61,8 +62,16 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             co_await write(socket, peer, fail_connect(nullptr, *header_problem));
             throw ProtocolError(*header_problem);
         }
-        bool accepted = false;
-        co_await write(socket, peer, handshake(connect, accepted));
+        std::optional<std::string> refusal;
+        co_await write(socket, peer, handshake(connect, refusal));
+        const bool accepted = !refusal;
+        if (refusal) {
+            // The client gets the reason too, but the server's owner should see a wrong HMAC key
+            // or a stale URI without asking every client.
+            log.warning("handshake from ", peer, " refused: ", *refusal);
+        } else {
+            log.debug("handshake from ", peer, " accepted");
+        }
         // PYRO_COMMTIMEOUT: like a Pyro4 daemon, drop a client that stays silent that long. Its
         // proxy reconnects on the next call.
         asio::steady_timer idle(io);
@@ -91,29 +100,30 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             } else if (request.has_flag(flags::oneway)) {
                 // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED).
                 asio::post(workers, [this, state, request = std::move(request)] {
-                    (void)dispatch(request, *state);
+                    (void)dispatch(request, *state, true);
                 });
             } else {
                 Message reply = co_await asio::co_spawn(
                     workers,
-                    [&]() -> asio::awaitable<Message> { co_return dispatch(request, *state); },
+                    [&]() -> asio::awaitable<Message> {
+                        co_return dispatch(request, *state, false);
+                    },
                     asio::use_awaitable);
                 co_await write(socket, peer, reply);
             }
         }
     } catch (const boost::system::system_error& error) {
-        if (!detail::is_normal_disconnect(error.code()) && !stopped) {
-            std::cerr << "pyro daemon: connection from " << peer << " lost: " << error.what()
-                      << std::endl;
-        }
+        // A client that hangs up, or our own shutdown, is no news; anything else was cut short.
+        const bool expected = detail::is_normal_disconnect(error.code()) || stopped;
+        log.log(expected ? LogLevel::Debug : LogLevel::Warning, "connection from ", peer,
+                " lost: ", error.code().message());
     } catch (const std::exception& error) {
-        if (!stopped) {
-            std::cerr << "pyro daemon: closing connection from " << peer << ": " << error.what()
-                      << std::endl;
-        }
+        log.log(stopped ? LogLevel::Debug : LogLevel::Warning, "closing connection from ", peer,
+                ": ", error.what());
     }
     connections.erase(&socket);
     --connection_count;
+    log.debug("connection from ", peer, " closed");
 }
 
 Message Daemon::Impl::fail_connect(const Message* connect, const std::string& text) const {
@@ -123,51 +133,55 @@ Message Daemon::Impl::fail_connect(const Message* connect, const std::string& te
                     serializer_ids::marshal, detail::marshal_encode_string(text), 0, false);
 }
 
-Message Daemon::Impl::handshake(const Message& connect, bool& accepted) {
-    accepted = false;
+Message Daemon::Impl::handshake(const Message& connect, std::optional<std::string>& refusal) {
+    const auto refuse = [&](const Message* answered, const std::string& text) {
+        refusal = text;
+        return fail_connect(answered, text);
+    };
     if (connect.type != MessageType::Connect) {
-        return fail_connect(nullptr, "invalid msg type " +
-                                         std::to_string(static_cast<int>(connect.type)) +
-                                         " received");
+        return refuse(nullptr, "invalid msg type " +
+                                   std::to_string(static_cast<int>(connect.type)) + " received");
     }
     try {
         verify_hmac(connect, hmac_key);
     } catch (const SecurityError& error) {
-        return fail_connect(nullptr, error.what());
+        return refuse(nullptr, error.what());
     }
     SerializerKind kind;
     try {
         kind = serializer_from_id(connect.serializer_id);
     } catch (const SerializeError&) {
-        return fail_connect(&connect, "message used serializer that is not accepted: " +
-                                          std::to_string(connect.serializer_id));
+        return refuse(&connect, "message used serializer that is not accepted: " +
+                                    std::to_string(connect.serializer_id));
     }
     const auto answer = [&](MessageType type, const Value& payload, std::uint16_t reply_flags) {
         return reply_to(connect, type, connect.serializer_id, serialize(kind, payload), reply_flags,
                         true);
     };
+    const auto refuse_with = [&](const std::string& text) {
+        refusal = text;
+        return answer(MessageType::ConnectFail, Value(text), 0);
+    };
     try {
         const Value data = deserialize(kind, payload_bytes(connect, limits));
         if (!connect.has_flag(flags::meta_on_connect)) {
-            accepted = true;
             return answer(MessageType::ConnectOk, Value("hello"), 0);
         }
         const Value* object = data.find("object");
         if (object == nullptr || !object->is_string()) {
-            return answer(MessageType::ConnectFail, Value("'object'"), 0);
+            return refuse_with("'object'");
         }
         const auto entry = find(object->as_string());
         if (!entry) {
-            return answer(MessageType::ConnectFail, Value("unknown object"), 0);
+            return refuse_with("unknown object");
         }
-        accepted = true;
         return answer(
             MessageType::ConnectOk,
             Value::dict({{"handshake", "hello"},
                          {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}}),
             flags::meta_on_connect);
     } catch (const PyroError& error) {
-        return answer(MessageType::ConnectFail, Value(error.what()), 0);
+        return refuse_with(error.what());
     }
 }
 

@@ -1,6 +1,8 @@
 #include "pyro/proxy.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
@@ -18,9 +20,21 @@ namespace pyro {
 namespace asio = boost::asio;
 using detail::Socket;
 
+namespace {
+
+// "2.5 s", as a person would write the timeout.
+std::string seconds_text(std::chrono::duration<double> duration) {
+    std::array<char, 32> text{};
+    std::snprintf(text.data(), text.size(), "%g s", duration.count());
+    return text.data();
+}
+
+} // namespace
+
 struct Proxy::Impl {
     Uri uri;
     Config config;
+    Logger log;
     SerializerKind serializer;
     std::string hmac_key;
     std::chrono::duration<double> timeout;
@@ -35,8 +49,8 @@ struct Proxy::Impl {
     std::optional<Socket> socket;
     std::mutex mutex; // one call at a time on the one connection
 
-    Impl(Uri u, Config c)
-        : uri(std::move(u)), config(std::move(c)),
+    Impl(Uri u, Config c, Logger l)
+        : uri(std::move(u)), config(std::move(c)), log(std::move(l)),
           serializer(serializer_from_name(config.serializer)),
           hmac_key(config.hmac_key.value_or("")), timeout(config.comm_timeout) {
         limits.max_message_size = config.max_message_size;
@@ -58,6 +72,7 @@ struct Proxy::Impl {
         if (timeout.count() > 0) {
             io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
             if (!io.stopped()) {
+                log.info(what, " ", peer_text(), ": timeout after ", seconds_text(timeout));
                 close();
                 io.restart();
                 io.run(); // let the cancelled operation finish before its buffers go
@@ -77,6 +92,9 @@ struct Proxy::Impl {
     }
 
     void disconnect() {
+        if (socket && connected) {
+            log.debug("connection to ", connected->str(), " released");
+        }
         close();
         socket.reset();
         connected.reset();
@@ -174,15 +192,21 @@ struct Proxy::Impl {
             }
         }
         socket.reset();
+        log.info("cannot connect to ", peer_text(), ": ", error.message());
         throw CommunicationError("cannot connect to " + peer_text() + ": " + error.message());
     }
 
     void connect() {
+        log.debug("connecting to ", uri.str());
         const Uri target = uri.protocol() == Uri::Protocol::Pyro ? uri : resolve(uri, config);
+        if (log.enabled(LogLevel::Debug) && target.str() != uri.str()) {
+            log.debug("resolved ", uri.str(), " to ", target.str());
+        }
         connected = target;
         try {
             open_socket(target);
             handshake(target);
+            log.debug("connected to ", target.str());
         } catch (...) {
             disconnect();
             throw;
@@ -202,6 +226,7 @@ struct Proxy::Impl {
                 const Value value = deserialize(serializer_from_id(reply.serializer_id), body);
                 reason = value.is_string() ? value.as_string() : value.repr();
             }
+            log.info("connection to ", peer_text(), " rejected: ", reason);
             throw CommunicationError("connection to " + peer_text() + " rejected: " + reason);
         }
         if (reply.type != MessageType::ConnectOk) {
@@ -313,15 +338,20 @@ struct Proxy::Impl {
                 if (!retryable || attempt >= config.max_retries) {
                     throw;
                 }
+                log.info("call ", method, "() to ", uri.str(), " failed: ", error.what(),
+                         "; retrying (", attempt + 1, " of ", config.max_retries, ")");
             }
         }
     }
 };
 
-Proxy::Proxy(Uri uri, Config config)
-    : impl_(std::make_unique<Impl>(std::move(uri), std::move(config))) {}
+Proxy::Proxy(Uri uri, Config config) : Proxy(std::move(uri), config, Logger(config)) {}
 Proxy::Proxy(std::string_view uri, Config config)
     : Proxy(Uri::parse(uri, config.ns_port), std::move(config)) {}
+Proxy::Proxy(Uri uri, Config config, Logger logger)
+    : impl_(std::make_unique<Impl>(std::move(uri), std::move(config), std::move(logger))) {}
+Proxy::Proxy(std::string_view uri, Config config, Logger logger)
+    : Proxy(Uri::parse(uri, config.ns_port), std::move(config), std::move(logger)) {}
 Proxy::~Proxy() {
     if (impl_) {
         impl_->disconnect();

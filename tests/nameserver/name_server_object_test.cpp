@@ -2,13 +2,18 @@
 // checks and texts, and the golden name server frames (vectors/ns_*.json) replayed call by call,
 // each answer compared byte for byte with what pyro4-ns answered.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
 #include <set>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "nameserver/name_server_object.hpp"
 #include "nameserver/storage.hpp"
+#include "pyro/log.hpp"
 #include "pyro/remote_exception.hpp"
 #include "pyro/serializer.hpp"
 #include "support/vectors.hpp"
@@ -273,6 +278,48 @@ TEST_P(NsGoldenFrames, EveryAnswerAsPyro4Gave) {
         }
     }
     EXPECT_GT(answered, 0);
+}
+
+// Registrations and removals are logged at INFO as Pyro4.naming; a removal that finds nothing
+// only at DEBUG.
+TEST(NameServerObjectLog, RegistrationsAndRemovalsAreLogged) {
+    std::random_device random;
+    const auto folder =
+        std::filesystem::temp_directory_path() / ("pyro-ns-log-test-" + std::to_string(random()));
+    std::filesystem::create_directories(folder);
+    const std::string path = (folder / "pyro.log").string();
+    {
+        auto registry = std::make_shared<Registry>(make_memory_storage());
+        NameServerObject object(registry, Logger(LogLevel::Info, path, "Pyro4.naming"));
+        const auto interface = NameServerObject::interface();
+        const auto call = [&](std::string_view method, Value::Items args) {
+            return pyro::detail::invoke(interface.interface(), &object, method, args, {});
+        };
+        call("register", {"lab.echo", "PYRO:echo@localhost:5555"});
+        call("register",
+             {"lab.square", "PYRO:square@localhost:5556", Value(), Value::list({"class:Square"})});
+        call("set_metadata", {"lab.echo", Value::list({"v2"})});
+        EXPECT_EQ(call("remove", {"lab.echo"}), Value(1));
+        EXPECT_EQ(call("remove", {Value(), "lab."}), Value(1));
+        EXPECT_EQ(call("remove", {"nothing.here"}), Value(0));
+    }
+    std::ifstream in(path);
+    std::vector<std::string> messages;
+    for (std::string line; std::getline(in, line);) {
+        const auto end = line.find("] ");
+        ASSERT_NE(end, std::string::npos) << line;
+        EXPECT_NE(line.find(",Pyro4.naming,INFO]"), std::string::npos) << line;
+        messages.push_back(line.substr(end + 2));
+    }
+    std::filesystem::remove_all(folder);
+    const std::vector<std::string> expected{
+        "registered 'lab.echo' -> PYRO:echo@localhost:5555",
+        "registered 'lab.square' -> PYRO:square@localhost:5556 metadata ['class:Square']",
+        "metadata of 'lab.echo' set to ['v2']",
+        "remove(name='lab.echo'): 1 name removed",
+        "remove(prefix='lab.'): 1 name removed",
+    };
+    EXPECT_EQ(messages, expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -33,15 +33,17 @@ struct Config {
     bool oneway_threaded = true;      // PYRO_ONEWAY_THREADED
     bool autoproxy = true;            // PYRO_AUTOPROXY
     std::vector<std::string> broadcast_addrs{"<broadcast>", "0.0.0.0"}; // PYRO_BROADCAST_ADDRS
-    int prefer_ip_version = 4;            // PYRO_PREFER_IP_VERSION: 4, 6 or 0
-    double ns_autoclean = 0.0;            // PYRO_NS_AUTOCLEAN
-    int threadpool_size = 40;             // PYRO_THREADPOOL_SIZE
-    bool sock_reuse = true;               // PYRO_SOCK_REUSE
-    bool sock_nodelay = false;            // PYRO_SOCK_NODELAY
-    std::optional<std::string> log_level; // PYRO_LOGLEVEL: enables logging when set
-    std::string log_file = "pyro.log";    // PYRO_LOGFILE; "{stderr}" for the console
-    std::optional<std::string> hmac_key;  // PYRO_HMAC_KEY (read by the programs, as Pyro4's)
-    bool trace = false;                   // PYRO_TRACE: print every frame, decoded (libpyro)
+    int prefer_ip_version = 4; // PYRO_PREFER_IP_VERSION: 4, 6 or 0
+    double ns_autoclean = 0.0; // PYRO_NS_AUTOCLEAN
+    int threadpool_size = 40;  // PYRO_THREADPOOL_SIZE
+    bool sock_reuse = true;    // PYRO_SOCK_REUSE
+    bool sock_nodelay = false; // PYRO_SOCK_NODELAY
+    // PYRO_LOGLEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL (read in any case, kept in upper
+    // case); enables the log (pyro::Logger, log.hpp). Unset: only warnings, on stderr.
+    std::optional<std::string> log_level;
+    std::string log_file = "pyro.log";   // PYRO_LOGFILE: a path, appended to; "{stderr}" for stderr
+    std::optional<std::string> hmac_key; // PYRO_HMAC_KEY (read by the programs, as Pyro4's)
+    bool trace = false;                  // PYRO_TRACE: print every frame, decoded (libpyro)
 
     // Reads PYRO_* variables through `lookup` (which returns the variable's value or nullopt).
     // Converts as Pyro4 does: ints and floats parsed, booleans 0/off/no/false and

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pyro/config.hpp"
+#include "pyro/log.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/uri.hpp"
 
@@ -37,12 +38,13 @@ struct DaemonOptions {
     int nat_port = 0;                    // default: config.natport (0: the real port)
     std::optional<std::string> hmac_key; // default: config.hmac_key
     std::size_t worker_threads = 0;      // 0: min(config.threadpool_size, 16)
+    std::optional<Logger> logger;        // default: Logger(config) (log.hpp)
 };
 
 class Daemon {
 public:
     // Binds the socket at once. Throws CommunicationError with one line saying what to do when
-    // the address is in use or cannot be bound.
+    // the address is in use or cannot be bound, PyroError for a bad config.log_level.
     explicit Daemon(Config config = {}, DaemonOptions options = {});
     ~Daemon(); // shuts down and joins every thread
     Daemon(const Daemon&) = delete;

@@ -22,6 +22,7 @@
 
 #include "pyro/config.hpp"
 #include "pyro/convert.hpp"
+#include "pyro/log.hpp"
 #include "pyro/object_metadata.hpp"
 #include "pyro/serializer.hpp"
 #include "pyro/uri.hpp"
@@ -32,9 +33,12 @@ namespace pyro {
 class Proxy {
 public:
     // Takes the serializer (PYRO_SERIALIZER), timeout (PYRO_COMMTIMEOUT), HMAC key and name
-    // server location from config. Does not connect yet.
+    // server location from config, and logs through Logger(config) (log.hpp) or the logger given.
+    // Does not connect yet. Throws PyroError for a bad config.serializer or config.log_level.
     explicit Proxy(Uri uri, Config config = {});
     explicit Proxy(std::string_view uri, Config config = {});
+    Proxy(Uri uri, Config config, Logger logger);
+    Proxy(std::string_view uri, Config config, Logger logger);
     ~Proxy();
     Proxy(Proxy&&) noexcept;
     Proxy& operator=(Proxy&&) noexcept;

@@ -5,6 +5,7 @@
 #include "pyro/convert.hpp"
 #include "pyro/daemon.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/log.hpp"
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/name_server.hpp"
