@@ -1,10 +1,17 @@
 // C++ proxy <-> C++ daemon, in one process over loopback: every runtime feature.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -17,11 +24,17 @@ using namespace std::chrono_literals;
 
 struct Calculator {
     std::atomic<int> oneway_calls{0};
+    std::atomic<bool> poke_released{true}; // OnewayDoesNotWait holds poke() until it lets go
     int scale = 1;
 
     int add(int a, int b) const { return (a + b) * scale; }
     std::string greet(const std::string& name) const noexcept { return "Hello, " + name + "!"; }
-    void poke() noexcept { ++oneway_calls; }
+    void poke() noexcept {
+        for (int i = 0; i < 500 && !poke_released; ++i) { // at most 5 s, so a test cannot hang
+            std::this_thread::sleep_for(10ms);
+        }
+        ++oneway_calls;
+    }
     double divide(double a, double b) const {
         if (b == 0) {
             throw std::invalid_argument("division by zero");
@@ -141,12 +154,20 @@ TEST_P(DaemonProxy, UnknownMethodFailsLocally) {
 
 TEST_P(DaemonProxy, OnewayDoesNotWait) {
     Proxy p = proxy();
+    p.bind();
+    // The servant is held inside poke() for up to 5 s; oneway callers must go on at once.
+    servant->poke_released = false;
+    const auto start = std::chrono::steady_clock::now();
     p.call<void>("poke");
     p.call<void>("poke");
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(waited, 1s) << "a oneway call waited for its servant to finish";
+    EXPECT_EQ(servant->oneway_calls, 0) << "the servant finished before it was let go";
+    servant->poke_released = true;
     for (int i = 0; i < 200 && servant->oneway_calls < 2; ++i) {
         std::this_thread::sleep_for(10ms);
     }
-    EXPECT_EQ(servant->oneway_calls, 2);
+    EXPECT_EQ(servant->oneway_calls, 2) << "both oneway calls reach the servant";
 }
 
 TEST_P(DaemonProxy, Attributes) {
@@ -185,11 +206,6 @@ TEST_P(DaemonProxy, ManyConcurrentClients) {
     EXPECT_EQ(good, 16 * 50);
 }
 
-TEST_P(DaemonProxy, PyroMetaResolvesThroughTheNameServer) {
-    EXPECT_THROW((void)Proxy("PYROMETA:no.such.tag@127.0.0.1:1", loopback_config()).bind(),
-                 NamingError);
-}
-
 INSTANTIATE_TEST_SUITE_P(Serializers, DaemonProxy,
                          ::testing::Values(SerializerKind::Json, SerializerKind::Serpent),
                          [](const auto& info) { return std::string(serializer_name(info.param)); });
@@ -215,6 +231,59 @@ TEST(Hmac, SignedBothWaysAndRefusedWithoutTheKey) {
     EXPECT_THROW((void)wrong.call<int>("add", 1, 1), PyroError);
 }
 
+// A bare TCP client: connects to 127.0.0.1:port, does Pyro4's handshake for `object` (json), then
+// says nothing. Closes its socket on destruction.
+class SilentClient {
+public:
+    SilentClient(int port, const std::string& object) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+        }
+        Message connect;
+        connect.type = MessageType::Connect;
+        connect.serializer_id = serializer_ids::json;
+        connect.payload = serialize(SerializerKind::Json,
+                                    Value::dict({{"handshake", "hello"}, {"object", object}}));
+        const std::string frame = encode_message(connect);
+        if (::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(frame.size())) {
+            throw std::runtime_error("cannot send the handshake");
+        }
+        MessageReader reader;
+        while (!reader.has_message()) {
+            std::string buffer(reader.bytes_wanted(), '\0');
+            const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+            if (n <= 0) {
+                throw std::runtime_error("the daemon closed the connection during the handshake");
+            }
+            reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        }
+        if (reader.take().type != MessageType::ConnectOk) {
+            throw std::runtime_error("the daemon refused the handshake");
+        }
+    }
+    SilentClient(const SilentClient&) = delete;
+    SilentClient& operator=(const SilentClient&) = delete;
+    ~SilentClient() { ::close(fd_); }
+
+    // Whether the daemon closed the connection (end of stream) within `limit`.
+    [[nodiscard]] bool closed_by_daemon_within(std::chrono::milliseconds limit) const {
+        pollfd waiting{fd_, POLLIN, 0};
+        if (::poll(&waiting, 1, static_cast<int>(limit.count())) <= 0) {
+            return false;
+        }
+        char byte = 0;
+        return ::recv(fd_, &byte, 1, 0) <= 0;
+    }
+
+private:
+    int fd_;
+};
+
 TEST(CommTimeout, DaemonDropsSilentClientsAndProxiesReconnect) {
     Config server_config = loopback_config();
     server_config.comm_timeout = 0.2;
@@ -223,11 +292,26 @@ TEST(CommTimeout, DaemonDropsSilentClientsAndProxiesReconnect) {
         daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
     auto running = daemon.run_in_background();
 
+    // Seen from the wire: a client that stays silent longer than PYRO_COMMTIMEOUT is dropped.
+    const SilentClient silent(*uri.port(), "calc");
+    EXPECT_TRUE(silent.closed_by_daemon_within(2s))
+        << "the daemon kept a client that said nothing for 2 s (PYRO_COMMTIMEOUT 0.2 s)";
+
     Proxy proxy(uri, loopback_config());
     EXPECT_EQ(proxy.call<int>("add", 1, 2), 3);
     std::this_thread::sleep_for(600ms); // longer than the daemon's PYRO_COMMTIMEOUT
     // The daemon closed the idle connection; the proxy notices and connects again.
     EXPECT_EQ(proxy.call<int>("add", 2, 3), 5);
+}
+
+TEST(CommTimeout, WithoutATimeoutTheDaemonKeepsSilentClients) {
+    // The control for the test above: the same silent client stays connected.
+    Daemon daemon(loopback_config()); // comm_timeout 5 s
+    const Uri uri =
+        daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
+    auto running = daemon.run_in_background();
+    const SilentClient silent(*uri.port(), "calc");
+    EXPECT_FALSE(silent.closed_by_daemon_within(600ms));
 }
 
 TEST(Signals, CtrlCBeforeTheLoopStillStopsItCleanly) {
@@ -236,8 +320,15 @@ TEST(Signals, CtrlCBeforeTheLoopStillStopsItCleanly) {
     daemon.handle_signals();
     // A server prints "ready" before it enters its loop; a Ctrl-C right then must not kill it.
     std::raise(SIGINT);
-    daemon.request_loop(); // returns at once: the signal was remembered
-    SUCCEED();
+    // request_loop() must return at once: the signal was remembered. On a thread, so that a
+    // loop that forgot it fails this test instead of hanging it.
+    auto loop = std::async(std::launch::async, [&daemon] { daemon.request_loop(); });
+    if (loop.wait_for(5s) != std::future_status::ready) {
+        daemon.shutdown();
+        loop.wait();
+        FAIL() << "request_loop() still ran 5 s after a Ctrl-C that came just before it";
+    }
+    EXPECT_NO_THROW(loop.get());
 }
 
 // The first call outlasts the client's timeout; every later one answers at once.
@@ -281,17 +372,63 @@ struct TinyNameServer {
         const std::lock_guard lock(mutex);
         names.insert_or_assign(name, uri);
     }
+    // PYROMETA: Pyro4's list(metadata_all=...), answering {name: (uri, metadata)}.
+    std::map<std::string, std::vector<std::string>> metadata;
+    Value list(std::optional<Value> prefix, std::optional<Value> regex,
+               std::optional<Value> metadata_all, std::optional<Value> metadata_any,
+               std::optional<bool> return_metadata) {
+        (void)prefix, (void)regex, (void)metadata_any, (void)return_metadata;
+        const std::lock_guard lock(mutex);
+        Value::Entries found;
+        for (const auto& [name, uri] : names) {
+            const auto& tags = metadata[name];
+            bool all = true;
+            for (const Value& wanted : metadata_all ? metadata_all->items() : Value::Items{}) {
+                all = all && std::find(tags.begin(), tags.end(), wanted.as_string()) != tags.end();
+            }
+            if (all) {
+                Value::Items listed(tags.begin(), tags.end());
+                found.emplace_back(name, Value::list({uri.str(), Value::list(listed)}));
+            }
+        }
+        return Value::dict(std::move(found));
+    }
 };
+
+methods<TinyNameServer> tiny_name_server_methods() {
+    return methods<TinyNameServer>()
+        .expose("ping", &TinyNameServer::ping)
+        .expose("lookup", &TinyNameServer::lookup, {"name"})
+        .expose("list", &TinyNameServer::list,
+                {"prefix", "regex", "metadata_all", "metadata_any", "return_metadata"});
+}
+
+TEST_P(DaemonProxy, PyroMetaResolvesThroughTheNameServer) {
+    Daemon ns_daemon(loopback_config());
+    auto ns = std::make_shared<TinyNameServer>();
+    const Uri ns_uri = ns_daemon.register_object(ns, tiny_name_server_methods(), "Pyro.NameServer");
+    auto ns_running = ns_daemon.run_in_background();
+    ns->set("test.calculator", uri);
+    ns->metadata["test.calculator"] = {"lab.calculator", "fast"};
+    ns->set("test.other", daemon.uri_for("Pyro.Daemon"));
+    ns->metadata["test.other"] = {"lab.calculator"};
+    const std::string at = "@127.0.0.1:" + std::to_string(*ns_uri.port());
+
+    Config config = loopback_config();
+    config.serializer = std::string(serializer_name(GetParam()));
+    // Only test.calculator carries both tags: the proxy must land on it, whatever it picks.
+    Proxy meta("PYROMETA:fast,lab.calculator" + at, config);
+    EXPECT_EQ(meta.call<int>("add", 2, 3), 5);
+    EXPECT_EQ(meta.resolved_uri(), uri);
+    EXPECT_THROW((void)Proxy("PYROMETA:no.such.tag" + at, config).bind(), NamingError);
+    // And with no name server at all.
+    EXPECT_THROW((void)Proxy("PYROMETA:no.such.tag@127.0.0.1:1", config).bind(), NamingError);
+}
 
 TEST(PyroName, ProxyFollowsTheNameWhenTheServerMoves) {
     Daemon ns_daemon(loopback_config());
     auto ns = std::make_shared<TinyNameServer>();
-    const Uri ns_uri =
-        ns_daemon.register_object(ns,
-                                  methods<TinyNameServer>()
-                                      .expose("ping", &TinyNameServer::ping)
-                                      .expose("lookup", &TinyNameServer::lookup, {"name"}),
-                                  "Pyro.NameServer");
+    const Uri ns_uri = ns_daemon.register_object(ns, tiny_name_server_methods(), "Pyro.NameServer");
     auto ns_running = ns_daemon.run_in_background();
 
     Proxy calculator("PYRONAME:lab.calculator@127.0.0.1:" + std::to_string(*ns_uri.port()),
