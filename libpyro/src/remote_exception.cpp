@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -12,13 +13,16 @@ namespace {
 constexpr std::string_view pyro_errors_prefix = "Pyro4.errors.";
 
 template <typename Error>
-std::exception_ptr make_error(const std::string& message, std::vector<std::string> traceback) {
+std::exception_ptr make_error(const std::string& message, std::vector<std::string> traceback,
+                              std::shared_ptr<const Value> received) {
     Error error(message);
     error.set_remote_traceback(std::move(traceback));
+    error.set_remote_value(std::move(received));
     return std::make_exception_ptr(std::move(error));
 }
 
-using Maker = std::exception_ptr (*)(const std::string&, std::vector<std::string>);
+using Maker = std::exception_ptr (*)(const std::string&, std::vector<std::string>,
+                                     std::shared_ptr<const Value>);
 
 struct KnownError {
     std::string_view name; // without "Pyro4.errors."
@@ -174,15 +178,17 @@ std::exception_ptr exception_from_value(const Value& value) {
     }
     const std::string message = exception_message(class_name, args);
     std::vector<std::string> traceback = traceback_lines(value);
+    auto received = std::make_shared<const Value>(value);
 
     if (const KnownError* known = find_pyro_error(class_name)) {
-        return known->make(message, std::move(traceback));
+        return known->make(message, std::move(traceback), std::move(received));
     }
     if (builtin_name(class_name) == "TypeError") {
-        return make_error<TypeError>(message, std::move(traceback));
+        return make_error<TypeError>(message, std::move(traceback), std::move(received));
     }
     RemoteError error(class_name, message);
     error.set_remote_traceback(std::move(traceback));
+    error.set_remote_value(std::move(received));
     return std::make_exception_ptr(std::move(error));
 }
 

@@ -19,12 +19,15 @@
 // the wire also carry the remote traceback lines.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pyro {
+
+class Value; // value.hpp
 
 class PyroError : public std::runtime_error {
 public:
@@ -41,8 +44,15 @@ public:
     // The remote traceback formatted the way Pyro4.util.getPyroTraceback() does; empty if none.
     [[nodiscard]] std::string formatted_remote_traceback() const;
 
+    // The class dict this error arrived as (exception_from_value), so a caller can pass a remote
+    // exception on unchanged, its args and custom attributes included (pyro-httpgateway does);
+    // null for errors raised locally.
+    [[nodiscard]] const std::shared_ptr<const Value>& remote_value() const { return remote_value_; }
+    void set_remote_value(std::shared_ptr<const Value> value) { remote_value_ = std::move(value); }
+
 private:
     std::vector<std::string> traceback_;
+    std::shared_ptr<const Value> remote_value_;
 };
 
 #define PYRO_DEFINE_ERROR(Name, Base, PythonClass)                                                 \
