@@ -3,7 +3,7 @@
 # Usage: check_format.sh SOURCE_DIR
 set -euo pipefail
 cd "$1"
-mapfile -t files < <(find libpyro nameserver labs examples tests bench \
+mapfile -t files < <(find libpyro nameserver gateway labs examples tests bench \
                           \( -name '*.cpp' -o -name '*.hpp' \) -not -path '*/build*' 2>/dev/null | sort)
 bad=()
 for file in "${files[@]}"; do
