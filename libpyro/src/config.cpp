@@ -269,6 +269,7 @@ Config Config::from_environment(const Lookup& lookup) {
     read.text("PYRO_LOGFILE", config.log_file);
     read.text("PYRO_HMAC_KEY", config.hmac_key);
     read.flag("PYRO_TRACE", config.trace);
+    read.text("PYRO_MONITOR", config.monitor);
     return config;
 }
 

@@ -44,6 +44,9 @@ struct Config {
     std::string log_file = "pyro.log";   // PYRO_LOGFILE: a path, appended to; "{stderr}" for stderr
     std::optional<std::string> hmac_key; // PYRO_HMAC_KEY (read by the programs, as Pyro4's)
     bool trace = false;                  // PYRO_TRACE: print every frame, decoded (libpyro)
+    // PYRO_MONITOR: "host:port" of a pyro-monitor; every message sent or received is reported
+    // there as one UDP datagram (libpyro; monitor/README.md). Empty: nothing is reported.
+    std::string monitor;
 
     // Reads PYRO_* variables through `lookup` (which returns the variable's value or nullopt).
     // Converts as Pyro4 does: ints and floats parsed, booleans 0/off/no/false and
