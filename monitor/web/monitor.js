@@ -11,7 +11,7 @@
 const MAX_EVENTS = 10000; // as the monitor's ring: older ones are forgotten here too
 const MAX_ARROWS = 400;   // drawn at once; older arrows scroll out of the drawing
 const ROW = 46;           // px per arrow
-const LANE_MIN = 250;     // px per lane at least
+const LANE_MIN = 165;     // px per lane at least (8 lanes fit a 1600 px projector)
 const HEAD = 78;          // px of the lane heads
 const GUTTER = 120;       // px on the left for the time
 const REQUESTS = new Set(["MSG_CONNECT", "MSG_INVOKE", "MSG_PING"]);
@@ -253,10 +253,15 @@ function build() {
     }
     lane.nameServer = lane.names.has("Pyro.NameServer");
     lane.title = lane.reporting ? lane.process + " (" + lane.pid + ")" : "other program";
-    const names = [...lane.names].filter((n) => n !== "Pyro.NameServer");
-    lane.subtitle = lane.nameServer ? "name server" + (names.length ? ", " + names.join(", ") : "")
+    lane.head = lane.reporting ? lane.process : "other program"; // the pid goes below, in a lane
+    // Unregistered objects (an observer's callback object) by a short id: the full one is in
+    // the arrow's details.
+    const names = [...lane.names].filter((n) => n !== "Pyro.NameServer")
+      .map((n) => (/^obj_[0-9a-f]{32}$/.test(n) ? n.slice(0, 10) + "…" : n));
+    const pid = lane.reporting ? "pid " + lane.pid + " · " : "";
+    lane.subtitle = pid + (lane.nameServer ? "name server" + (names.length ? ", " + names.join(", ") : "")
       : names.length ? "serves " + names.join(", ")
-      : lane.reporting ? "client" : [...lane.addresses][0] + " (not reporting)";
+      : lane.reporting ? "client" : [...lane.addresses][0] + " (not reporting)");
   }
   // The name server on the left, then everyone in the order they first appeared.
   const ordered = laneOrder.slice().sort((a, b) =>
@@ -415,8 +420,7 @@ function renderProcesses(view) {
     if (!lane.reporting) continue;
     const row = html("tr");
     row.dataset.pid = lane.pid;
-    row.append(html("td", lane.title, "name"), html("td", lane.subtitle),
-               html("td", String(lane.sent), "num"), html("td", String(lane.received), "num"),
+    row.append(html("td", lane.title, "name"), html("td", String(lane.sent), "num"), html("td", String(lane.received), "num"),
                html("td", lane.bytes.toLocaleString("en-US"), "num"));
     body.append(row);
   }
@@ -450,7 +454,7 @@ function renderDiagram(view) {
     group.append(el("rect", { class: "lane-box" + kind, x: cx - laneWidth / 2 + 8, y: 4,
                               width: laneWidth - 16, height: HEAD - 10, rx: 8 }));
     group.append(el("text", { class: "lane-title", x: cx, y: 32, "text-anchor": "middle" },
-                    cutText(lane.title, Math.floor(laneWidth / 12))));
+                    cutText(lane.head, Math.floor(laneWidth / 11))));
     group.append(el("text", { class: "lane-sub", x: cx, y: 58, "text-anchor": "middle" },
                     cutText(lane.subtitle, Math.floor(laneWidth / 8.5))));
     head.append(group);
