@@ -8,9 +8,11 @@
 # terminals. Every program is remembered by its PID, and an EXIT trap stops whatever still runs,
 # so a demo that fails or is interrupted leaves no process behind.
 #
-#   demo_init LAB "$@"                    BIN_DIR, --tmux, --help; sets DEMO_BIN and DEMO_ARGS
+#   demo_init LAB "$@"                    BIN_DIR, --tmux, --monitor, --help; sets DEMO_BIN and
+#                                         DEMO_ARGS
 #   demo_require PROGRAM...               each must exist and be executable
-#   demo_start_name_server                DEMO_NS on 127.0.0.1:free port, exported as PYRO_NS_*
+#   demo_start_name_server                DEMO_NS on 127.0.0.1:free port, exported as PYRO_NS_*;
+#                                         with --monitor, pyro-monitor first (PYRO_MONITOR)
 #   demo_start NAME COMMAND...            start in the background, output prefixed, PID kept
 #   demo_run NAME COMMAND...              start, then wait until it ends; fail unless exit code 0
 #   demo_wait_for NAME REGEX [SECONDS]    wait for a line of NAME's output matching REGEX
@@ -25,6 +27,8 @@ DEMO_LAB=""
 DEMO_BIN=""
 DEMO_NS=""           # pyro-ns from BIN_DIR, else the Python /usr/bin/pyro4-ns
 DEMO_TMUX=false
+DEMO_MONITOR=false   # --monitor: pyro-monitor runs along, every program reports to it
+DEMO_MONITOR_URL=""
 DEMO_ARGS=()         # arguments left for the lab's own use (e.g. a message)
 DEMO_USAGE=""        # set by demo.sh before demo_init
 DEMO_DIR=""          # a temporary folder with each program's output
@@ -67,10 +71,18 @@ demo_init() {
         if [[ "$arg" == --tmux ]]; then
             # shellcheck disable=SC2034  # read by the demo.sh scripts
             DEMO_TMUX=true
+        elif [[ "$arg" == --monitor ]]; then
+            DEMO_MONITOR=true
         else
             DEMO_ARGS+=("$arg")
         fi
     done
+    if $DEMO_MONITOR && $DEMO_TMUX; then
+        demo_die "--monitor and --tmux cannot be combined yet; use one of them"
+    fi
+    if $DEMO_MONITOR; then
+        demo_require "$DEMO_BIN/pyro-monitor"
+    fi
     if [[ -x "$DEMO_BIN/pyro-ns" ]]; then
         DEMO_NS="$DEMO_BIN/pyro-ns"
     elif [[ -x /usr/bin/pyro4-ns ]]; then
@@ -100,12 +112,47 @@ print(s.getsockname()[1])'
         || demo_die "cannot find a free port (needs /usr/bin/python3)"
 }
 
+# With --monitor: pyro-monitor on 127.0.0.1:8090 (another free port when 8090 is taken), showing
+# the registry of the name server on port $1; every program started after it reports to it.
+demo_start_monitor() {
+    local ns_port="$1" port=0 line
+    local probe='import socket, sys
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind(("127.0.0.1", 8090))
+        except OSError:
+            sys.exit(1)'
+    /usr/bin/python3 -c "$probe" 2>/dev/null && port=8090
+    demo_start monitor "$DEMO_BIN/pyro-monitor" --host 127.0.0.1 --port "$port" \
+        --ns-host 127.0.0.1 --ns-port "$ns_port"
+    demo_wait_for monitor 'open http://127\.0\.0\.1:[0-9]+/'
+    line="$(grep -m1 -Eo 'http://127\.0\.0\.1:[0-9]+/' "$DEMO_DIR/monitor.log")"
+    DEMO_MONITOR_URL="$line"
+    port="${line#http://127.0.0.1:}"
+    export PYRO_MONITOR="127.0.0.1:${port%/}"
+    demo_say "the monitor shows every message: open $DEMO_MONITOR_URL in a browser" \
+        "(PYRO_MONITOR=$PYRO_MONITOR is set for every program)"
+}
+
+# After the demo, the page still holds every message; on a terminal the monitor stays until
+# Enter, so a lecturer can walk through the diagram.
+demo_monitor_linger() {
+    $DEMO_MONITOR && [[ -n "$DEMO_MONITOR_URL" && -t 0 && -t 1 ]] || return 0
+    demo_alive "${DEMO_PID[monitor]:-0}" || return 0
+    demo_say "the monitor keeps the messages at $DEMO_MONITOR_URL; press Enter to stop it"
+    read -r || true
+}
+
 demo_start_name_server() {
     local port
     port="$(demo_free_port)"
     # The programs read these like Pyro4 does; nothing is broadcast beyond this machine.
     export PYRO_NS_HOST=127.0.0.1 PYRO_NS_PORT="$port" PYRO_HOST=127.0.0.1
     export PYRO_BROADCAST_ADDRS=127.0.0.1
+    if $DEMO_MONITOR; then
+        demo_start_monitor "$port"
+    fi
     demo_say "name server on 127.0.0.1:$port;" \
         "the programs find it through PYRO_NS_HOST and PYRO_NS_PORT"
     demo_start name-server "$DEMO_NS" -n 127.0.0.1 -p "$port"
@@ -227,6 +274,7 @@ demo_stop() {
 demo_cleanup() {
     local status=$? i pid
     trap - EXIT INT TERM
+    ((status == 0)) && demo_monitor_linger
     for ((i = ${#DEMO_PIDS[@]} - 1; i >= 0; i--)); do
         demo_alive "${DEMO_PIDS[i]}" && demo_stop_pid "${DEMO_PID_NAMES[i]}" "${DEMO_PIDS[i]}"
     done
@@ -250,6 +298,10 @@ demo_terminals() {
     printf 'The programs find the name server by themselves (localhost:9090).'
     printf ' Stop each with Ctrl-C.\n'
     printf 'Or let tmux open them for you: ./labkit demo %s --tmux\n' "$DEMO_LAB"
+    if $DEMO_MONITOR; then
+        printf 'To watch the messages, start %s/pyro-monitor first and put\n' "$DEMO_BIN"
+        printf 'PYRO_MONITOR=127.0.0.1:8090 before each command; then open http://127.0.0.1:8090/\n'
+    fi
 }
 
 # demo_tmux "TITLE|COMMAND|READY_REGEX"... — one tmux pane per step: the command is typed into a
