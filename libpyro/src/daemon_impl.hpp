@@ -21,6 +21,7 @@
 
 #include <boost/asio.hpp>
 
+#include "monitor_reporter.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
 #include "pyro/daemon.hpp"
@@ -52,6 +53,9 @@ struct Daemon::Impl {
     DaemonOptions options;
     Logger log;
     std::string hmac_key;
+    // PYRO_MONITOR: null when unset, so each frame costs one test (monitor_reporter.hpp).
+    std::shared_ptr<const detail::MonitorReporter> monitor =
+        detail::MonitorReporter::from_config(config, "daemon");
     MessageLimits limits;
 
     boost::asio::io_context io{1};

@@ -30,6 +30,9 @@ asio::awaitable<Message> Daemon::Impl::read(Socket& socket, const std::string& p
     if (config.trace) {
         detail::trace_frame(false, peer, message);
     }
+    if (monitor) {
+        monitor->report(detail::MonitorDirection::Received, socket, message);
+    }
     co_return message;
 }
 
@@ -37,6 +40,9 @@ asio::awaitable<void> Daemon::Impl::write(Socket& socket, const std::string& pee
                                           const Message& message) {
     if (config.trace) {
         detail::trace_frame(true, peer, message);
+    }
+    if (monitor) {
+        monitor->report(detail::MonitorDirection::Sent, socket, message);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
     co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);

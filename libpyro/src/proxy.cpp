@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include "monitor_reporter.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
 #include "pyro/errors.hpp"
@@ -40,6 +41,9 @@ struct Proxy::Impl {
     std::chrono::duration<double> timeout;
     std::string correlation_id;
     MessageLimits limits;
+    // PYRO_MONITOR: null when unset, so each frame costs one test (monitor_reporter.hpp).
+    std::shared_ptr<const detail::MonitorReporter> monitor =
+        detail::MonitorReporter::from_config(config, "proxy");
 
     std::optional<Uri> connected;
     std::optional<ObjectMetadata> metadata;
@@ -115,6 +119,9 @@ struct Proxy::Impl {
         if (config.trace) {
             detail::trace_frame(true, trace_peer(), message);
         }
+        if (monitor) {
+            monitor->report(detail::MonitorDirection::Sent, *socket, message);
+        }
         const std::string frame = encode_message(message, hmac_key, limits);
         boost::system::error_code error;
         asio::async_write(*socket, asio::buffer(frame),
@@ -149,6 +156,9 @@ struct Proxy::Impl {
         }
         if (config.trace) {
             detail::trace_frame(false, trace_peer(), *received);
+        }
+        if (monitor) {
+            monitor->report(detail::MonitorDirection::Received, *socket, *received);
         }
         verify_hmac(*received, hmac_key);
         return std::move(*received);
