@@ -16,6 +16,7 @@
 
 #include <sys/stat.h>
 
+#include "nameserver/dbm_storage.hpp"
 #include "nameserver/storage.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
@@ -109,23 +110,31 @@ private:
         while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
             ++pos_;
         }
-        if (start == pos_) {
+        // 18 digits always fit in int64; longer ones (no real .dat is that big) would make
+        // std::stoll throw out_of_range, which is no DbmError.
+        if (start == pos_ || pos_ - start > 18) {
             fail();
         }
         return std::stoll(std::string(text_.substr(start, pos_ - start)));
     }
+    // Exactly `digits` hex digits, as Python's \x, \u and \U escapes take them (std::stoul
+    // would also take a sign or spaces, and throws invalid_argument on none).
     unsigned hex(std::size_t digits) {
         if (pos_ + digits > text_.size()) {
             fail();
         }
-        const std::string part(text_.substr(pos_, digits));
-        pos_ += digits;
-        std::size_t used = 0;
-        const unsigned long value = std::stoul(part, &used, 16);
-        if (used != digits) {
-            fail();
+        unsigned value = 0; // at most 8 digits: fits
+        for (std::size_t i = 0; i < digits; ++i) {
+            const char c = text_[pos_++];
+            const int digit = c >= '0' && c <= '9'                     ? c - '0'
+                              : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                                       : -1;
+            if (digit < 0) {
+                fail();
+            }
+            value = value * 16 + static_cast<unsigned>(digit);
         }
-        return static_cast<unsigned>(value);
+        return value;
     }
     std::string string_literal() {
         skip_space();
@@ -203,6 +212,40 @@ private:
     std::string_view text_;
     std::size_t pos_ = 0;
 };
+
+// The pure part of opening a database, apart so it can be fuzzed without files.
+std::vector<DbmRecord> parse_index(std::string_view index, std::string_view data) {
+    std::vector<DbmRecord> records;
+    std::map<std::string, std::size_t, std::less<>> position;
+    while (!index.empty()) {
+        const auto end = index.find('\n');
+        std::string_view line = index.substr(0, end);
+        index.remove_prefix(end == std::string_view::npos ? index.size() : end + 1);
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
+            line.remove_suffix(1);
+        }
+        if (line.empty()) {
+            continue;
+        }
+        IndexLine parsed = LineParser(line).parse();
+        // Compared without adding: pos + size may overflow int64.
+        const auto available = static_cast<std::int64_t>(data.size());
+        if (parsed.pos > available || parsed.size > available - parsed.pos) {
+            throw DbmError("index entry beyond the end of the data file: " + std::string(line));
+        }
+        DbmRecord record{parsed.key, parsed.pos, parsed.size,
+                         std::string(data.substr(static_cast<std::size_t>(parsed.pos),
+                                                 static_cast<std::size_t>(parsed.size)))};
+        const auto found = position.find(record.key);
+        if (found != position.end()) {
+            records[found->second] = std::move(record); // a later line wins, as in a dict
+        } else {
+            position.emplace(record.key, records.size());
+            records.push_back(std::move(record));
+        }
+    }
+    return records;
+}
 
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -382,30 +425,10 @@ private:
         if (!fs::exists(dir_)) {
             replace_file(dir_, {});
         }
-        const std::string data = read_file(dat_);
-        std::istringstream lines(read_file(dir_));
-        std::string line;
-        while (std::getline(lines, line)) {
-            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) {
-                line.pop_back();
-            }
-            if (line.empty()) {
-                continue;
-            }
-            IndexLine parsed = LineParser(line).parse();
-            if (parsed.pos + parsed.size > static_cast<std::int64_t>(data.size())) {
-                throw DbmError("index entry beyond the end of " + dat_.string() + ": " + line);
-            }
-            Row row{parsed.key, parsed.pos, parsed.size,
-                    data.substr(static_cast<std::size_t>(parsed.pos),
-                                static_cast<std::size_t>(parsed.size))};
-            const auto found = index_.find(row.key);
-            if (found != index_.end()) {
-                rows_[found->second] = std::move(row); // a later line wins, as in a dict
-            } else {
-                index_.emplace(row.key, rows_.size());
-                rows_.push_back(std::move(row));
-            }
+        for (auto& record : parse_dbm_dumb(read_file(dir_), read_file(dat_))) {
+            index_.emplace(record.key, rows_.size());
+            rows_.push_back(
+                {std::move(record.key), record.pos, record.size, std::move(record.value)});
         }
     }
 
@@ -466,6 +489,14 @@ private:
 };
 
 } // namespace
+
+std::vector<DbmRecord> parse_dbm_dumb(std::string_view index, std::string_view data) {
+    try {
+        return parse_index(index, data);
+    } catch (const DbmError& error) {
+        throw NamingError(std::string("dbm error in open: ") + error.what());
+    }
+}
 
 std::unique_ptr<Storage> make_dbm_storage(const std::string& file) {
     return std::make_unique<DbmStorage>(file);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "nameserver/dbm_storage.hpp"
 #include "nameserver/registry.hpp"
 #include "nameserver/storage.hpp"
 #include "support/vectors.hpp"
@@ -153,6 +154,29 @@ TEST(DbmStorageFile, KeysAreWrittenAndReadAsPythonReprOfLatin1) {
     EXPECT_EQ(reopened.lookup("…").uri, "PYRO:b@h:2");
     EXPECT_EQ(reopened.lookup("q\"'x").uri, "PYRO:c@h:3");
     EXPECT_EQ(reopened.lookup("it's.é").uri, "PYRO:a@h:1");
+}
+
+TEST(DbmIndexParsing, ReadsEntriesAndLetsALaterLineWin) {
+    const std::string data = std::string("PYRO:a@h:1") + std::string(502, '\0') + "PYRO:b@h:2";
+    const auto records = parse_dbm_dumb("'a', (0, 10)\n'b\\xe9', (512, 10)\n'a', (512, 4)\n", data);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].key, "a");
+    EXPECT_EQ(records[0].value, "PYRO");
+    EXPECT_EQ(records[1].key, "b\xe9");
+    EXPECT_EQ(records[1].value, "PYRO:b@h:2");
+}
+
+// Inputs the fuzzer found (tests/fuzz/regressions/dbm/): a damaged index is a NamingError, as the
+// storage promises, never std::invalid_argument or std::out_of_range from the number parsing.
+TEST(DbmIndexParsing, DamagedIndexLinesAreNamingErrors) {
+    for (const std::string index : {
+             "'\\xPY', (0, 1)",                // \x without hex digits (std::stoul threw)
+             "'\\u+0aa', (0, 1)",              // a sign where a digit belongs
+             "'k', (0, 99999999999999999999)", // beyond int64 (std::stoll threw)
+             "'k', (999999999999999999, 999999999999999999)", // beyond the data
+         }) {
+        EXPECT_THROW((void)parse_dbm_dumb(index, "PYRO:a@h:1"), NamingError) << index;
+    }
 }
 
 } // namespace

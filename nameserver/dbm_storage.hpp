@@ -1,0 +1,27 @@
+// The file format part of the dbm storage (make_dbm_storage in storage.hpp): reading a Python
+// dbm.dumb database, PYRO4-WIRE.md §10.2. A pure function, so it can be tested and fuzzed on
+// bytes without touching files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pyro::ns {
+
+// One entry of FILE.dir with the value it points at in FILE.dat.
+struct DbmRecord {
+    std::string key; // Latin-1 bytes, as dbm.dumb keeps keys
+    std::int64_t pos = 0;
+    std::int64_t size = 0;
+    std::string value; // data[pos, pos + size)
+};
+
+// Reads `index` (FILE.dir: one line `repr(key), (offset, size)` per key) against `data`
+// (FILE.dat), returning the entries in index order; a later line for the same key replaces the
+// earlier one in place, as a Python dict does. Thread-safe. Throws NamingError("dbm error in
+// open: …") for a malformed line or an entry beyond the end of the data.
+[[nodiscard]] std::vector<DbmRecord> parse_dbm_dumb(std::string_view index, std::string_view data);
+
+} // namespace pyro::ns
