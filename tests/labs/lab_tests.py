@@ -614,8 +614,7 @@ def start_observer(lab, label, program):
     """Starts an observer and waits until it says it registered with the observable."""
     observer = lab.start(label, program)
     if observer.wait_for(r"(?i)regist|waiting", lab.options.timeout) is None:
-        if not observer.running():
-            observer.wait_exit(1)
+        if observer.output_ended() and observer.wait_exit(2) is not None:  # it ended
             raise Failure("%s ended (%s) before saying it registered with the observable"
                           % (label, observer.state()), observer)
         raise Failure("%s did not say it registered with the observable within %g s"

@@ -15,6 +15,6 @@ for line in sys.stdin:
     else:
         try:
             print("square is now (%d, %d, %d)" % tuple(int(part) for part in line.split(",")))
-        except ValueError:
+        except (ValueError, TypeError):
             print("Sorry, '%s' is not a command" % line)
 print("Bye.")
