@@ -1,10 +1,14 @@
 // The colorsquare lab as real processes on loopback: a name server on a free port, the receiver,
-// the transmitter. Which programs run comes from CMake (LAB_NAME_SERVER, COLORSQUARE_RECEIVE,
-// COLORSQUARE_TRANSMIT), so an instructor can point the tests at a student's executables.
+// the transmitter. Which programs run is read when the test runs: the environment variables
+// LAB_COLORSQUARE_RECEIVE and LAB_COLORSQUARE_TRANSMIT, else the ones CMake built
+// (COLORSQUARE_RECEIVE, COLORSQUARE_TRANSMIT), so another program needs no rebuild. A student's
+// programs are graded by tests/labs/lab_tests.py (the colorsquare_* scenarios); these tests use
+// the kit receiver's --test-hooks.
 // Every process is a ChildProcess: stopped by its PID when the test ends, pass or fail.
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,6 +23,12 @@
 namespace colorsquare::test {
 
 using namespace std::chrono_literals;
+
+// The program to run: the environment variable `variable` when set, else `built`.
+inline std::string program_path(const char* variable, const char* built) {
+    const char* chosen = std::getenv(variable);
+    return chosen != nullptr && *chosen != '\0' ? chosen : built;
+}
 using pyro::test::ChildProcess;
 
 class ColorsquareLab {
@@ -62,7 +72,8 @@ public:
     // Starts colorsquare-receive with the test hooks and waits until it has registered.
     std::unique_ptr<ChildProcess> start_receiver(std::vector<std::string> extra,
                                                  ChildProcess::Environment env = environment()) {
-        std::vector<std::string> argv{COLORSQUARE_RECEIVE, "--test-hooks", "--host", "127.0.0.1"};
+        std::vector<std::string> argv{program_path("LAB_COLORSQUARE_RECEIVE", COLORSQUARE_RECEIVE),
+                                      "--test-hooks", "--host", "127.0.0.1"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         const auto ns = ns_options();
         argv.insert(argv.end(), ns.begin(), ns.end());
@@ -74,7 +85,8 @@ public:
     }
 
     [[nodiscard]] std::vector<std::string> transmitter_argv() const {
-        std::vector<std::string> argv{COLORSQUARE_TRANSMIT};
+        std::vector<std::string> argv{
+            program_path("LAB_COLORSQUARE_TRANSMIT", COLORSQUARE_TRANSMIT)};
         const auto ns = ns_options();
         argv.insert(argv.end(), ns.begin(), ns.end());
         return argv;
