@@ -13,11 +13,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "nameserver/python_regex.hpp"
 #include "pyro/name_server.hpp"
 
 namespace pyro::ns {
@@ -41,18 +41,6 @@ struct Entry {
 
 // One row of a listing: pyro::Registration (name, uri, metadata).
 using Listing = std::vector<Registration>;
-
-// Python's re.match(): the pattern must match at the start of the name, not necessarily to its
-// end (ECMAScript syntax with match_continuous; Python's (?P<name>…), \A and \Z are translated).
-class PythonRegex {
-public:
-    // Throws NamingError("invalid regex: …") as Pyro4 does for a pattern that does not compile.
-    explicit PythonRegex(std::string_view pattern);
-    [[nodiscard]] bool match(std::string_view name) const;
-
-private:
-    std::regex regex_;
-};
 
 class Storage;
 
