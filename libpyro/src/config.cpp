@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "fault_injector.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/log.hpp"
 #include "pyro/value.hpp"
@@ -270,6 +271,10 @@ Config Config::from_environment(const Lookup& lookup) {
     read.text("PYRO_HMAC_KEY", config.hmac_key);
     read.flag("PYRO_TRACE", config.trace);
     read.text("PYRO_MONITOR", config.monitor);
+    read.text("PYRO_FAULTS", config.faults);
+    if (!config.faults.empty()) {
+        (void)detail::parse_fault_spec(config.faults); // a bad spec fails here, in main()
+    }
     return config;
 }
 

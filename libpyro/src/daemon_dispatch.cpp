@@ -2,6 +2,7 @@
 // mode asks for, the call, and the RESULT message (or the exception result) built from it.
 #include <exception>
 
+#include "call_context.hpp"
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/remote_exception.hpp"
@@ -98,6 +99,8 @@ Value Daemon::Impl::call(const detail::InvokeRequest& request, ConnectionState& 
         throw RemoteError("builtins.AttributeError",
                           "attempt to access private attribute '" + request.method + "'");
     }
+    // A Proxy the servant makes from an argument takes this daemon's Config (call_context.hpp).
+    const detail::DaemonConfigScope scope(config);
     return detail::invoke(interface, instance.get(), request.method, request.params,
                           request.kwargs);
 }

@@ -21,6 +21,7 @@
 
 #include <boost/asio.hpp>
 
+#include "fault_injector.hpp"
 #include "monitor_reporter.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
@@ -43,6 +44,10 @@ struct Daemon::Impl {
     // "session").
     struct ConnectionState {
         std::string peer; // for log lines
+        // PYRO_FAULTS: this connection's faults, and a received request to deliver once more
+        // (dup). Touched only by the connection's coroutine.
+        std::optional<detail::FaultConnection> faults;
+        std::optional<Message> duplicate;
         std::mutex mutex;
         std::map<std::string, std::shared_ptr<void>, std::less<>> sessions;
     };
@@ -56,6 +61,9 @@ struct Daemon::Impl {
     // PYRO_MONITOR: null when unset, so each frame costs one test (monitor_reporter.hpp).
     std::shared_ptr<const detail::MonitorReporter> monitor =
         detail::MonitorReporter::from_config(config, "daemon");
+    // PYRO_FAULTS: null when unset, so each frame costs one test (fault_injector.hpp).
+    std::shared_ptr<const detail::FaultInjector> faults =
+        detail::FaultInjector::from_config(config);
     MessageLimits limits;
 
     boost::asio::io_context io{1};
@@ -104,9 +112,14 @@ struct Daemon::Impl {
 
     // daemon_session.cpp
     boost::asio::awaitable<void> serve(detail::Socket socket);
-    boost::asio::awaitable<Message> read(detail::Socket& socket, const std::string& peer);
-    boost::asio::awaitable<void> write(detail::Socket& socket, const std::string& peer,
+    boost::asio::awaitable<Message> read(detail::Socket& socket, ConnectionState& state);
+    boost::asio::awaitable<void> write(detail::Socket& socket, ConnectionState& state,
                                        const Message& message);
+    // The same with PYRO_FAULTS applied.
+    boost::asio::awaitable<Message> read_with_faults(detail::Socket& socket,
+                                                     ConnectionState& state);
+    boost::asio::awaitable<void> write_with_faults(detail::Socket& socket, ConnectionState& state,
+                                                   const Message& message);
     // The answer to a CONNECT; `refusal` says why when it is a CONNECTFAIL.
     Message handshake(const Message& connect, std::optional<std::string>& refusal);
     Message fail_connect(const Message* connect, const std::string& text) const;

@@ -25,10 +25,13 @@ std::string peer_name(const Socket& socket) {
 
 } // namespace
 
-asio::awaitable<Message> Daemon::Impl::read(Socket& socket, const std::string& peer) {
+asio::awaitable<Message> Daemon::Impl::read(Socket& socket, ConnectionState& state) {
+    if (state.faults) {
+        co_return co_await read_with_faults(socket, state);
+    }
     Message message = co_await detail::async_read_message(socket, limits);
     if (config.trace) {
-        detail::trace_frame(false, peer, message);
+        detail::trace_frame(false, state.peer, message);
     }
     if (monitor) {
         monitor->report(detail::MonitorDirection::Received, socket, message);
@@ -36,16 +39,93 @@ asio::awaitable<Message> Daemon::Impl::read(Socket& socket, const std::string& p
     co_return message;
 }
 
-asio::awaitable<void> Daemon::Impl::write(Socket& socket, const std::string& peer,
+asio::awaitable<void> Daemon::Impl::write(Socket& socket, ConnectionState& state,
                                           const Message& message) {
+    if (state.faults) {
+        co_await write_with_faults(socket, state, message);
+        co_return;
+    }
     if (config.trace) {
-        detail::trace_frame(true, peer, message);
+        detail::trace_frame(true, state.peer, message);
     }
     if (monitor) {
         monitor->report(detail::MonitorDirection::Sent, socket, message);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
     co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+}
+
+asio::awaitable<Message> Daemon::Impl::read_with_faults(Socket& socket, ConnectionState& state) {
+    if (state.duplicate) {
+        // The second delivery of a duplicated request: the client sent it "twice".
+        Message again = std::move(*state.duplicate);
+        state.duplicate.reset();
+        co_return again;
+    }
+    for (;;) {
+        Message message = co_await detail::async_read_message(socket, limits);
+        const detail::FaultDecision fault = state.faults->next();
+        if (config.trace) {
+            detail::trace_frame(false, state.peer, message);
+        }
+        if (monitor) {
+            monitor->report(detail::MonitorDirection::Received, socket, message, fault.describe());
+        }
+        if (!fault.any()) {
+            co_return message;
+        }
+        detail::log_fault(log, *state.faults, fault, false, message, state.peer);
+        if (fault.cut) {
+            // As if this program died having read the message: the client sees the connection
+            // close; logged as an ordinary hang-up, the fault line above says why.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            throw boost::system::system_error(asio::error::eof);
+        }
+        if (fault.drop) {
+            continue;
+        }
+        if (fault.delay.count() > 0) {
+            asio::steady_timer wait(io, fault.delay);
+            co_await wait.async_wait(asio::use_awaitable);
+        }
+        if (fault.duplicate) {
+            state.duplicate = message;
+        }
+        co_return message;
+    }
+}
+
+asio::awaitable<void> Daemon::Impl::write_with_faults(Socket& socket, ConnectionState& state,
+                                                      const Message& message) {
+    const detail::FaultDecision fault = state.faults->next();
+    if (config.trace) {
+        detail::trace_frame(true, state.peer, message);
+    }
+    if (monitor) {
+        monitor->report(detail::MonitorDirection::Sent, socket, message, fault.describe());
+    }
+    if (fault.any()) {
+        detail::log_fault(log, *state.faults, fault, true, message, state.peer);
+    }
+    if (fault.drop) {
+        co_return;
+    }
+    if (fault.delay.count() > 0) {
+        asio::steady_timer wait(io, fault.delay);
+        co_await wait.async_wait(asio::use_awaitable);
+    }
+    const std::string frame = encode_message(message, hmac_key, limits);
+    co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+    if (fault.duplicate) {
+        co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+    }
+    if (fault.cut) {
+        boost::system::error_code ignored;
+        socket.shutdown(asio::socket_base::shutdown_both, ignored);
+        socket.close(ignored);
+        throw boost::system::system_error(asio::error::eof);
+    }
 }
 
 asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
@@ -55,21 +135,24 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     log.debug("connection from ", peer, " accepted");
     auto state = std::make_shared<ConnectionState>();
     state->peer = peer;
+    if (faults) {
+        state->faults.emplace(faults->open());
+    }
     try {
         Message connect;
         std::optional<std::string> header_problem;
         try {
-            connect = co_await read(socket, peer);
+            connect = co_await read(socket, *state);
         } catch (const ProtocolError& error) {
             header_problem = error.what();
         }
         if (header_problem) {
             // A Python daemon answers header-level failures with a marshal CONNECTFAIL (§5.3).
-            co_await write(socket, peer, fail_connect(nullptr, *header_problem));
+            co_await write(socket, *state, fail_connect(nullptr, *header_problem));
             throw ProtocolError(*header_problem);
         }
         std::optional<std::string> refusal;
-        co_await write(socket, peer, handshake(connect, refusal));
+        co_await write(socket, *state, handshake(connect, refusal));
         const bool accepted = !refusal;
         if (refusal) {
             // The client gets the reason too, but the server's owner should see a wrong HMAC key
@@ -93,12 +176,12 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
                     }
                 });
             }
-            Message request = co_await read(socket, peer);
+            Message request = co_await read(socket, *state);
             idle.cancel();
             verify_hmac(request, hmac_key); // after the handshake: close without answering
             if (request.type == MessageType::Ping) {
                 co_await write(
-                    socket, peer,
+                    socket, *state,
                     reply_to(request, MessageType::Ping, request.serializer_id, "pong", 0, true));
             } else if (request.type != MessageType::Invoke) {
                 throw ProtocolError("invalid msg type " +
@@ -115,7 +198,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
                         co_return dispatch(request, *state, false);
                     },
                     asio::use_awaitable);
-                co_await write(socket, peer, reply);
+                co_await write(socket, *state, reply);
             }
         }
     } catch (const boost::system::system_error& error) {

@@ -131,7 +131,7 @@ std::string process_name() {
 
 std::string monitor_datagram(const MonitorOrigin& origin, MonitorDirection direction,
                              std::string_view local, std::string_view peer, const Message& message,
-                             double unix_time) {
+                             double unix_time, std::string_view fault) {
     json::object out;
     out["v"] = 1;
     out["process"] = origin.process;
@@ -163,6 +163,9 @@ std::string monitor_datagram(const MonitorOrigin& origin, MonitorDirection direc
             hex += digits[static_cast<unsigned char>(byte) & 0xFU];
         }
         out["corr"] = hex;
+    }
+    if (!fault.empty()) {
+        out["fault"] = fault;
     }
     add_decoded(out, message);
     return json::serialize(out);
@@ -228,14 +231,15 @@ std::shared_ptr<const MonitorReporter> MonitorReporter::from_config(const Config
 }
 
 void MonitorReporter::report(MonitorDirection direction, std::string_view local,
-                             std::string_view peer, const Message& message) const noexcept {
+                             std::string_view peer, const Message& message,
+                             std::string_view fault) const noexcept {
     // The monitor is an observer: whatever goes wrong here (even memory) must not fail the call.
     try {
         const double now =
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
         const std::string datagram =
-            monitor_datagram(state_->origin, direction, local, peer, message, now);
+            monitor_datagram(state_->origin, direction, local, peer, message, now, fault);
         const auto n =
             ::sendto(state_->fd, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                      reinterpret_cast<const sockaddr*>(&state_->address), state_->address_size);
@@ -246,12 +250,12 @@ void MonitorReporter::report(MonitorDirection direction, std::string_view local,
 }
 
 void MonitorReporter::report(MonitorDirection direction, const Socket& socket,
-                             const Message& message) const noexcept {
+                             const Message& message, std::string_view fault) const noexcept {
     try {
         boost::system::error_code ignored;
         const std::string local = describe_endpoint(socket.local_endpoint(ignored));
         const std::string peer = describe_endpoint(socket.remote_endpoint(ignored));
-        report(direction, local, peer, message);
+        report(direction, local, peer, message, fault);
     } catch (...) {
         state_->dropped.fetch_add(1, std::memory_order_relaxed);
     }

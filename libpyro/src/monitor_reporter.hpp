@@ -32,10 +32,12 @@ struct MonitorOrigin {
 constexpr std::size_t monitor_text_limit = 1500;
 
 // The datagram for one message: a JSON object (monitor/README.md). Pure; decoding failures leave
-// the decoded fields out instead of throwing. `unix_time` is seconds since the epoch.
+// the decoded fields out instead of throwing. `unix_time` is seconds since the epoch. `fault`
+// (PYRO_FAULTS: "drop", "dup", "delay 57ms", "close-after") is added when not empty.
 [[nodiscard]] std::string monitor_datagram(const MonitorOrigin& origin, MonitorDirection direction,
                                            std::string_view local, std::string_view peer,
-                                           const Message& message, double unix_time);
+                                           const Message& message, double unix_time,
+                                           std::string_view fault = {});
 
 class MonitorReporter {
 public:
@@ -52,10 +54,10 @@ public:
     // Sends the datagram for one message; never blocks and never throws (a full socket buffer
     // or an absent monitor drops it). Thread-safe.
     void report(MonitorDirection direction, std::string_view local, std::string_view peer,
-                const Message& message) const noexcept;
+                const Message& message, std::string_view fault = {}) const noexcept;
     // The same, with the local and peer addresses taken from a connected socket.
-    void report(MonitorDirection direction, const Socket& socket,
-                const Message& message) const noexcept;
+    void report(MonitorDirection direction, const Socket& socket, const Message& message,
+                std::string_view fault = {}) const noexcept;
 
     // Datagrams handed to the kernel and dropped so far (tests, diagnostics).
     [[nodiscard]] std::uint64_t sent() const noexcept;

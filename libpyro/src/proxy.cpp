@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <sys/socket.h>
 
+#include "call_context.hpp"
+#include "fault_injector.hpp"
 #include "monitor_reporter.hpp"
 #include "net.hpp"
 #include "protocol.hpp"
@@ -44,6 +47,12 @@ struct Proxy::Impl {
     // PYRO_MONITOR: null when unset, so each frame costs one test (monitor_reporter.hpp).
     std::shared_ptr<const detail::MonitorReporter> monitor =
         detail::MonitorReporter::from_config(config, "proxy");
+    // PYRO_FAULTS: null when unset (fault_injector.hpp); then fault_connection stays empty and
+    // each frame costs one test.
+    std::shared_ptr<const detail::FaultInjector> faults =
+        detail::FaultInjector::from_config(config);
+    std::optional<detail::FaultConnection> fault_connection; // the open connection's faults
+    std::optional<Message> duplicate; // a duplicated reply, delivered by the next receive
 
     std::optional<Uri> connected;
     std::optional<ObjectMetadata> metadata;
@@ -102,6 +111,8 @@ struct Proxy::Impl {
         close();
         socket.reset();
         connected.reset();
+        fault_connection.reset();
+        duplicate.reset();
     }
 
     // An idle connection whose peer went away (server restarted) is noticed before a request is
@@ -116,13 +127,20 @@ struct Proxy::Impl {
     }
 
     void send(const Message& message) {
+        if (fault_connection) {
+            send_with_faults(message);
+            return;
+        }
         if (config.trace) {
             detail::trace_frame(true, trace_peer(), message);
         }
         if (monitor) {
             monitor->report(detail::MonitorDirection::Sent, *socket, message);
         }
-        const std::string frame = encode_message(message, hmac_key, limits);
+        write_frame(encode_message(message, hmac_key, limits));
+    }
+
+    void write_frame(const std::string& frame) {
         boost::system::error_code error;
         asio::async_write(*socket, asio::buffer(frame),
                           [&](const boost::system::error_code& e, std::size_t) { error = e; });
@@ -132,7 +150,90 @@ struct Proxy::Impl {
         }
     }
 
+    void send_with_faults(const Message& message) {
+        const detail::FaultDecision fault = fault_connection->next();
+        if (config.trace) {
+            detail::trace_frame(true, trace_peer(), message);
+        }
+        if (monitor) {
+            monitor->report(detail::MonitorDirection::Sent, *socket, message, fault.describe());
+        }
+        if (fault.any()) {
+            detail::log_fault(log, *fault_connection, fault, true, message, trace_peer());
+        }
+        if (fault.drop) {
+            return;
+        }
+        if (fault.delay.count() > 0) {
+            std::this_thread::sleep_for(fault.delay);
+        }
+        const std::string frame = encode_message(message, hmac_key, limits);
+        write_frame(frame);
+        if (fault.duplicate) {
+            write_frame(frame);
+        }
+        if (fault.cut) {
+            close(); // the message went; what follows finds the connection closed
+        }
+    }
+
     Message receive() {
+        if (fault_connection) {
+            return receive_with_faults();
+        }
+        Message received = read_frame();
+        if (config.trace) {
+            detail::trace_frame(false, trace_peer(), received);
+        }
+        if (monitor) {
+            monitor->report(detail::MonitorDirection::Received, *socket, received);
+        }
+        verify_hmac(received, hmac_key);
+        return received;
+    }
+
+    Message receive_with_faults() {
+        if (duplicate) {
+            Message again = std::move(*duplicate);
+            duplicate.reset();
+            return again;
+        }
+        for (;;) {
+            if (!socket->is_open()) {
+                // Cut by close-after: what Pyro4 says when the peer hangs up mid-call.
+                throw ConnectionClosedError("receiving: not enough data");
+            }
+            Message received = read_frame();
+            const detail::FaultDecision fault = fault_connection->next();
+            if (config.trace) {
+                detail::trace_frame(false, trace_peer(), received);
+            }
+            if (monitor) {
+                monitor->report(detail::MonitorDirection::Received, *socket, received,
+                                fault.describe());
+            }
+            if (fault.any()) {
+                detail::log_fault(log, *fault_connection, fault, false, received, trace_peer());
+            }
+            if (fault.cut) {
+                close();
+                throw ConnectionClosedError("receiving: not enough data");
+            }
+            if (fault.drop) {
+                continue; // wait for a reply that will not come: PYRO_COMMTIMEOUT decides
+            }
+            if (fault.delay.count() > 0) {
+                std::this_thread::sleep_for(fault.delay);
+            }
+            verify_hmac(received, hmac_key);
+            if (fault.duplicate) {
+                duplicate = received;
+            }
+            return received;
+        }
+    }
+
+    Message read_frame() {
         std::optional<Message> received;
         std::exception_ptr failure;
         asio::co_spawn(io, detail::async_read_message(*socket, limits),
@@ -154,13 +255,6 @@ struct Proxy::Impl {
                                             std::string(error.what()));
             }
         }
-        if (config.trace) {
-            detail::trace_frame(false, trace_peer(), *received);
-        }
-        if (monitor) {
-            monitor->report(detail::MonitorDirection::Received, *socket, *received);
-        }
-        verify_hmac(*received, hmac_key);
         return std::move(*received);
     }
 
@@ -215,6 +309,9 @@ struct Proxy::Impl {
         connected = target;
         try {
             open_socket(target);
+            if (faults) {
+                fault_connection.emplace(faults->open());
+            }
             handshake(target);
             log.debug("connected to ", target.str());
         } catch (...) {
@@ -309,7 +406,9 @@ struct Proxy::Impl {
     }
 
     void ensure_connected() {
-        if (socket && !connection_alive()) {
+        // A duplicated reply still waiting is what connection_alive() finds in the socket when
+        // the server sent one twice: a stale frame, so start afresh as for that.
+        if (socket && (!connection_alive() || duplicate)) {
             disconnect();
         }
         if (!socket) {
@@ -485,20 +584,23 @@ Value Proxy::to_value() const {
 }
 
 Proxy convert<Proxy>::from(const Value& value) {
+    // Inside a servant call, the receiving daemon's settings (call_context.hpp); else defaults.
+    const Config config =
+        detail::current_daemon_config != nullptr ? *detail::current_daemon_config : Config();
     if (value.is_string()) {
-        return Proxy(Uri::parse(value.as_string()));
+        return Proxy(Uri::parse(value.as_string(), config.ns_port), config);
     }
     const Value* cls = value.find("__class__");
     if (cls && *cls == Value("Pyro4.core.Proxy")) {
         const Value* state = value.find("state");
         if (state && state->is_sequence() && !state->items().empty() &&
             state->items()[0].is_string()) {
-            return Proxy(Uri::parse(state->items()[0].as_string()));
+            return Proxy(Uri::parse(state->items()[0].as_string(), config.ns_port), config);
         }
         throw TypeError("a Pyro4.core.Proxy needs its URI as the first state item");
     }
     if (cls && *cls == Value("Pyro4.core.URI")) {
-        return Proxy(uri_from_value(value));
+        return Proxy(uri_from_value(value), config);
     }
     throw TypeError("expected a proxy, a URI or a URI string, got " +
                     std::string(value.type_name()));

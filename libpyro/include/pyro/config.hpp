@@ -47,6 +47,10 @@ struct Config {
     // PYRO_MONITOR: "host:port" of a pyro-monitor; every message sent or received is reported
     // there as one UDP datagram (libpyro; monitor/README.md). Empty: nothing is reported.
     std::string monitor;
+    // PYRO_FAULTS: seeded fault injection, e.g. "seed=42,drop=0.1,delay=20-200ms,dup=0.05,
+    // close-after=3" (libpyro; handouts/failures.md): messages this program sends or receives are
+    // dropped, delayed, duplicated or cut off. Empty: no faults. Checked by from_environment().
+    std::string faults;
 
     // Reads PYRO_* variables through `lookup` (which returns the variable's value or nullopt).
     // Converts as Pyro4 does: ints and floats parsed, booleans 0/off/no/false and
