@@ -223,7 +223,7 @@ VARIABLES = [
     ("id", re.compile(r"obj_([0-9a-f]{32})"), "[0-9a-f]{32}"),
     ("port", re.compile(r"(?<=@)" + HOST + r":(\d{1,5})\b|(?<=\s)" + HOST + r":(\d{1,5})\b|"
                         r"^" + HOST + r":(\d{1,5})\b|"
-                        r"\('" + HOST + r"', (\d{1,5})\)|\[\"" + HOST + r"\", (\d{1,5})\]"),
+                        r"'" + HOST + r"', (\d{1,5})\)|\"" + HOST + r"\", (\d{1,5})\]"),
      "\\d{1,5}"),
     ("size", re.compile(r"\b(\d+) bytes\b"), "\\d+"),
 ]
