@@ -22,13 +22,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)uri.location();
     // The canonical text is a fixed point: read back, it is written the same. (Not the same
-    // URI: like Pyro4, "PYROMETA:t@:" has port 9090 but the text "PYROMETA:t" drops it, and
-    // Pyro4 writes texts it cannot read, "PYROMETA:,@h" becoming "PYROMETA:@h:9090".)
-    try {
-        if (pyro::Uri::parse(uri.str()).str() != uri.str()) {
-            std::abort(); // the canonical text is not canonical
+    // URI: like Pyro4, "PYROMETA:t@:" has port 9090 but the text "PYROMETA:t" drops it.) A
+    // PYROMETA without tags is left out: its text starts "PYROMETA:@", which Pyro4 reads as
+    // another URI or none at all, and libpyro reads the same (regressions/uri/ holds such).
+    const bool tagless_meta = uri.protocol() == pyro::Uri::Protocol::PyroMeta && uri.tags().empty();
+    if (!tagless_meta) {
+        try {
+            if (pyro::Uri::parse(uri.str()).str() != uri.str()) {
+                std::abort(); // the canonical text is not canonical
+            }
+        } catch (const pyro::PyroError&) {
         }
-    } catch (const pyro::PyroError&) {
     }
     // uri_from_value checks a state by its text, so it refuses (TypeError) the degenerate URIs
     // whose text does not read back, e.g. "PYROMETA:,@g" (regressions/uri/); any state it takes
