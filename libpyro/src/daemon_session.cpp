@@ -152,8 +152,10 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             throw ProtocolError(*header_problem);
         }
         std::optional<std::string> refusal;
-        co_await write(socket, *state, handshake(connect, refusal));
+        const Message answer = handshake(connect, refusal);
         const bool accepted = !refusal;
+        // Logged before answering: once the client has its answer the daemon may be shut down
+        // before this coroutine runs again.
         if (refusal) {
             // The client gets the reason too, but the server's owner should see a wrong HMAC key
             // or a stale URI without asking every client.
@@ -161,6 +163,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         } else {
             log.debug("handshake from ", peer, " accepted");
         }
+        co_await write(socket, *state, answer);
         // PYRO_COMMTIMEOUT: like a Pyro4 daemon, drop a client that stays silent that long. Its
         // proxy reconnects on the next call.
         asio::steady_timer idle(io);
