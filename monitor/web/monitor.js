@@ -204,7 +204,7 @@ function build() {
     if (arrow && !arrow.reports.some((r) => r.dir === event.dir) &&
         Math.abs(arrow.time - event.time) < 10) {
       arrow.reports.push(event);
-      for (const field of ["object", "method", "args", "kwargs", "result", "error"]) {
+      for (const field of ["object", "method", "args", "kwargs", "result", "error", "fault"]) {
         if (arrow[field] === undefined && event[field] !== undefined) arrow[field] = event[field];
       }
       continue;
@@ -214,7 +214,7 @@ function build() {
       flags: event.flags, serializer: event.serializer, size: event.size, time: event.time,
       sender, receiver, connection, reports: [event],
       object: event.object, method: event.method, args: event.args, kwargs: event.kwargs,
-      result: event.result, error: event.error,
+      result: event.result, error: event.error, fault: event.fault,
     };
     byKey.set(key, arrow);
     arrows.push(arrow);
@@ -499,6 +499,7 @@ function drawArrow(arrow, index, x, laneWidth) {
   if (arrow.flags & FLAG_ONEWAY) group.dataset.oneway = "true";
   if (arrow.flags & FLAG_BATCH) group.dataset.batch = "true";
   if (arrow.failed) group.dataset.error = "true";
+  if (arrow.fault) group.dataset.fault = arrow.fault;
   group.append(el("text", { class: "time", x: 6, y: y + 5 }, clockTime(arrow.time)));
   const marker = "url(#head-" + kind + ")";
   let textX, anchor;
@@ -519,6 +520,8 @@ function drawArrow(arrow, index, x, laneWidth) {
   if (arrow.flags & FLAG_ONEWAY) badges.push("oneway");
   if (arrow.flags & FLAG_BATCH) badges.push("batch");
   if (arrow.flags & FLAG_STREAM) badges.push("stream");
+  // PYRO_FAULTS: what the injector did to this message (drop, dup, delay 57ms, close-after).
+  if (arrow.fault) badges.push("fault: " + arrow.fault);
   if (badges.length) text = "[" + badges.join(", ") + "] " + text;
   if (arrow.rtt !== undefined) text += "  ·  " + milliseconds(arrow.rtt);
   group.append(el("text", { x: textX, y: y - 9, "text-anchor": anchor, class: "label" },
