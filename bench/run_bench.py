@@ -509,7 +509,7 @@ set boxwidth 0.9
 set grid ytics
 set key top left
 set xtics rotate by 20 right scale 0 nomirror
-set format y "%.0s%c"
+set format y "%g"
 set bmargin 7
 set lmargin 12
 set yrange [0:{peaks["echo"] * 1.3:.0f}]
@@ -534,11 +534,19 @@ def main():
     parser.add_argument("bin_dir")
     parser.add_argument("out_dir")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw results.png from OUT_DIR/results.json")
     parser.add_argument("--grpc-note", default="skipped: gRPC packages not installed "
                         "(./labkit bench --peers installs them)")
     o = parser.parse_args()
     os.makedirs(o.out_dir, exist_ok=True)
     bench = Bench(o.bin_dir, o.out_dir, o.quick)
+    if o.replot:
+        with open(os.path.join(o.out_dir, "results.json"), encoding="utf-8") as f:
+            saved = json.load(f)
+        bench.rows, bench.cpus = saved["rows"], saved["cpus"]
+        print(write_chart(bench, o.out_dir))
+        return
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
