@@ -326,7 +326,7 @@ def targets(bench, grpc_note):
 
     def add(what, value, goal, holds, detail):
         t.append({"target": what, "value": value, "goal": goal,
-                  "holds": bool(holds) if value == value else None, "detail": detail})
+                  "holds": bool(holds) if holds is not None and value == value else None, "detail": detail})
 
     pin = "cross-core" if bench.cpus >= 2 else "same-core"
     lib = r("echo", "libpyro client -> example-echo-server (library)", serializer="json", pinning=pin)
