@@ -1,13 +1,23 @@
 // Every frame captured from the real Pyro4 4.82 (shared/protocol/vectors/*.json) decoded by
 // libpyro to the documented fields and encoded again to the same bytes — the framing with the
 // payload bytes as they were, and the payload itself re-serialized from the decoded value.
+#include <chrono>
+#include <future>
 #include <set>
 #include <string>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "pyro/daemon.hpp"
 #include "pyro/message.hpp"
+#include "pyro/methods.hpp"
+#include "pyro/name_server.hpp"
 #include "pyro/serializer.hpp"
 #include "support/hex.hpp"
 #include "support/tagged_value.hpp"
@@ -138,8 +148,8 @@ TEST_P(GoldenFrames, DecodeAndReencode) {
         ASSERT_EQ(raw.size(), static_cast<std::size_t>(frame.at("length").as_int64()));
 
         if (text(frame.at("transport")) == "udp") {
-            // Broadcast discovery datagrams are plain text (§8.1).
-            EXPECT_EQ(raw, text(decoded.at("text")));
+            // Broadcast discovery datagrams are plain text (§8.1); libpyro sends and reads them
+            // live in GoldenBroadcast below.
             continue;
         }
 
@@ -189,6 +199,105 @@ TEST_P(GoldenFrames, DecodeAndReencode) {
         // 5. The payload value, and the payload written again from it.
         check_payload_value(message, decoded);
     }
+}
+
+// A UDP socket on 127.0.0.1 (a free port) standing in for Pyro4's BroadcastServer.
+class UdpResponder {
+public:
+    UdpResponder() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+            throw std::runtime_error("cannot bind a UDP socket on 127.0.0.1");
+        }
+        port_ = ntohs(address.sin_port);
+    }
+    UdpResponder(const UdpResponder&) = delete;
+    UdpResponder& operator=(const UdpResponder&) = delete;
+    ~UdpResponder() { ::close(fd_); }
+
+    [[nodiscard]] int port() const { return port_; }
+
+    // The next datagram (empty if none came within `timeout`); remembers its sender for answer().
+    std::string receive(std::chrono::milliseconds timeout) {
+        pollfd waiting{fd_, POLLIN, 0};
+        if (::poll(&waiting, 1, static_cast<int>(timeout.count())) <= 0) {
+            return {};
+        }
+        std::string datagram(2048, '\0');
+        socklen_t size = sizeof sender_;
+        const ssize_t n = ::recvfrom(fd_, datagram.data(), datagram.size(), 0,
+                                     reinterpret_cast<sockaddr*>(&sender_), &size);
+        datagram.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return datagram;
+    }
+
+    void answer(const std::string& datagram) {
+        (void)::sendto(fd_, datagram.data(), datagram.size(), 0,
+                       reinterpret_cast<const sockaddr*>(&sender_), sizeof sender_);
+    }
+
+private:
+    int fd_;
+    int port_ = 0;
+    sockaddr_in sender_{};
+};
+
+struct StandInNameServer {
+    void ping() const noexcept {}
+};
+
+// §8.2 done by libpyro itself: locate_ns() without a host must send the captured request
+// datagram byte for byte, and take the captured answer (its port moved to a stand-in name server
+// of this test, as the capture's relay port is not ours) as the name server's URI.
+TEST(GoldenBroadcast, LocateNsSendsAndReadsTheCapturedDatagrams) {
+    const json::value doc = test::load_vector(std::string("broadcast_locate.json"));
+    const auto& frames = doc.at("frames").as_array();
+    ASSERT_GE(frames.size(), 2u);
+    const std::string request = from_hex(text(frames[0].at("hex")));
+    const std::string answer = from_hex(text(frames[1].at("hex")));
+    const std::string relay_port = std::to_string(doc.at("ports").at("ns_relay").as_int64());
+    ASSERT_TRUE(answer.ends_with(":" + relay_port)) << answer;
+
+    Config config;
+    config.host = "127.0.0.1";
+    Daemon stand_in(config);
+    const Uri stand_in_uri = stand_in.register_object(
+        std::make_shared<StandInNameServer>(),
+        methods<StandInNameServer>().expose("ping", &StandInNameServer::ping), "Pyro.NameServer");
+    auto serving = stand_in.run_in_background();
+
+    UdpResponder responder;
+    config.ns_host = "127.0.0.1";
+    config.ns_port = 1; // nobody listens there: the direct try fails, the broadcast follows
+    config.ns_bcport = responder.port();
+    config.broadcast_addrs = {"127.0.0.1"};
+    const std::string moved =
+        answer.substr(0, answer.size() - relay_port.size()) + std::to_string(*stand_in_uri.port());
+    // locate_ns() owns a copy of the Config and returns within its own time limits (three rounds
+    // of 700 ms); the future's destructor waits for it, so nothing it uses can go away under it.
+    auto located = std::async(std::launch::async, [config] { return locate_ns(config); });
+
+    // Every datagram gets the answer, so a slow test machine that lets one round time out still
+    // ends with the name server found; the first one is compared.
+    std::string sent;
+    while (located.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        const std::string datagram = responder.receive(std::chrono::milliseconds(50));
+        if (datagram.empty()) {
+            continue;
+        }
+        if (sent.empty()) {
+            sent = datagram;
+        }
+        responder.answer(moved);
+    }
+    EXPECT_EQ(to_hex(sent), to_hex(request)) << "libpyro's GET_NSURI datagram";
+    NameServer ns = located.get();
+    EXPECT_EQ(ns.proxy().resolved_uri().str(), moved) << "libpyro's reading of the answer";
+    EXPECT_NO_THROW(ns.ping());
 }
 
 std::string printable_name(const ::testing::TestParamInfo<std::string>& info) {
