@@ -1,10 +1,15 @@
 // Every frame captured from the real Pyro4 4.82 (shared/protocol/vectors/*.json) decoded by
 // libpyro to the documented fields and encoded again to the same bytes — the framing with the
-// payload bytes as they were, and the payload itself re-serialized from the decoded value.
+// payload bytes as they were, and the payload itself re-serialized from the decoded value. Then
+// libpyro live against captures: locate_ns() against the broadcast datagrams (GoldenBroadcast),
+// and a Proxy against a replayed server that checks the client frames it sends (GoldenReplay).
 #include <chrono>
 #include <future>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +23,7 @@
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/name_server.hpp"
+#include "pyro/proxy.hpp"
 #include "pyro/serializer.hpp"
 #include "support/hex.hpp"
 #include "support/tagged_value.hpp"
@@ -299,6 +305,201 @@ TEST(GoldenBroadcast, LocateNsSendsAndReadsTheCapturedDatagrams) {
     EXPECT_EQ(ns.proxy().resolved_uri().str(), moved) << "libpyro's reading of the answer";
     EXPECT_NO_THROW(ns.ping());
 }
+
+// One connection's worth of a capture played back from the server's side: a TCP listener on
+// 127.0.0.1 (a free port) that accepts one client, sends each captured server->client frame in
+// turn and, in place of each client->server frame, reads one frame from the client and keeps its
+// bytes. Every wait is bounded, so a client that stops talking ends the replay, not the test run.
+class ReplayServer {
+public:
+    explicit ReplayServer(std::vector<std::pair<bool, std::string>> script)
+        : script_(std::move(script)), listener_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+            ::listen(listener_, 1) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        }
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ReplayServer(const ReplayServer&) = delete;
+    ReplayServer& operator=(const ReplayServer&) = delete;
+    ~ReplayServer() {
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+        ::close(listener_);
+    }
+
+    [[nodiscard]] int port() const { return port_; }
+
+    // The frames the client sent, in order; waits for the replay to end first.
+    std::vector<std::string> received() {
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+        return received_;
+    }
+
+private:
+    static bool readable(int fd) {
+        pollfd waiting{fd, POLLIN, 0};
+        return ::poll(&waiting, 1, 5000) > 0;
+    }
+
+    // One whole frame from the client, or "" when it closed or stayed silent for 5 s.
+    static std::string read_frame(int fd) {
+        MessageReader reader;
+        std::string raw;
+        while (!reader.has_message()) {
+            std::string chunk(reader.bytes_wanted(), '\0');
+            if (!readable(fd)) {
+                return {};
+            }
+            const ssize_t n = ::recv(fd, chunk.data(), chunk.size(), 0);
+            if (n <= 0) {
+                return {};
+            }
+            chunk.resize(static_cast<std::size_t>(n));
+            raw += chunk;
+            (void)reader.feed(chunk);
+        }
+        return raw;
+    }
+
+    void serve() {
+        if (!readable(listener_)) {
+            return;
+        }
+        const int client = ::accept(listener_, nullptr, nullptr);
+        for (const auto& [from_client, bytes] : script_) {
+            if (client < 0) {
+                break;
+            }
+            if (from_client) {
+                std::string frame = read_frame(client);
+                if (frame.empty()) {
+                    break;
+                }
+                received_.push_back(std::move(frame));
+            } else if (::send(client, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+                       static_cast<ssize_t>(bytes.size())) {
+                break;
+            }
+        }
+        ::close(client);
+    }
+
+    std::vector<std::pair<bool, std::string>> script_;
+    int listener_;
+    int port_ = 0;
+    std::vector<std::string> received_; // written by the replay thread, read after it ends
+    std::thread thread_;
+};
+
+// The bytes with each of the frame's `variable` ranges (CORR, HMAC) zeroed.
+std::string masked(std::string bytes, const json::value& frame) {
+    for (const auto& range : frame.at("variable").as_array()) {
+        const auto offset = static_cast<std::size_t>(range.at("offset").as_int64());
+        const auto length = static_cast<std::size_t>(range.at("length").as_int64());
+        if (offset + length <= bytes.size()) {
+            bytes.replace(offset, length, length, '\0');
+        }
+    }
+    return bytes;
+}
+
+class GoldenReplay : public ::testing::TestWithParam<std::string> {};
+
+// A live libpyro Proxy against the capture's server side: making the captured calls, it must
+// send the captured client frames byte for byte (outside the variable ranges) and return what
+// the captured replies hold.
+TEST_P(GoldenReplay, ProxySendsTheCapturedClientFrames) {
+    const json::value doc = test::load_vector(GetParam() + ".json");
+    std::vector<std::pair<bool, std::string>> script;
+    std::vector<const json::value*> client_frames;
+    struct Call {
+        std::string method;
+        Value params;
+        Value result;
+        bool raises = false; // the reply carries FLAGS_EXCEPTION
+    };
+    std::vector<Call> calls;
+    std::string object;
+    bool compressed = false; // the client compressed a request: PYRO_COMPRESSION was on
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const bool from_client = text(frame.at("direction")) == "client->server";
+        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
+        const auto& decoded = frame.at("decoded");
+        const auto& header = decoded.at("header");
+        const std::string type = text(header.at("type_name"));
+        if (from_client) {
+            client_frames.push_back(&frame);
+            compressed = compressed || decoded.at("payload_compressed").as_bool();
+        }
+        // As libpyro reads the payload: serpent's bytes dict is bytes again.
+        const auto value = [&decoded] {
+            return as_libpyro_reads_it(test::from_tagged(decoded.at("payload_value")),
+                                       text(decoded.at("payload_text")));
+        };
+        if (type == "MSG_INVOKE") {
+            // json sends a dict, serpent a tuple (object, method, params, kwargs) (§5.3).
+            const Value invoke = value();
+            const bool is_dict = invoke.is_dict();
+            ASSERT_TRUE(is_dict || invoke.items().size() == 4) << invoke.repr();
+            object = (is_dict ? *invoke.find("object") : invoke.items()[0]).as_string();
+            calls.push_back({(is_dict ? *invoke.find("method") : invoke.items()[1]).as_string(),
+                             is_dict ? *invoke.find("params") : invoke.items()[2], Value(), false});
+        } else if (type == "MSG_RESULT") {
+            ASSERT_FALSE(calls.empty());
+            calls.back().result = value();
+            calls.back().raises = (header.at("flags").as_int64() & flags::exception) != 0;
+        }
+    }
+    ASSERT_FALSE(calls.empty());
+
+    ReplayServer server(script);
+    Config config;
+    config.serializer = text(doc.at("serializer"));
+    config.comm_timeout = 5.0;
+    config.compression = compressed;
+    if (const auto& key = doc.at("hmac_key"); !key.is_null()) {
+        config.hmac_key = text(key);
+    }
+    {
+        Proxy proxy("PYRO:" + object + "@127.0.0.1:" + std::to_string(server.port()), config);
+        for (const Call& call : calls) {
+            SCOPED_TRACE(call.method + call.params.repr());
+            if (call.raises) {
+                EXPECT_THROW((void)proxy.invoke(call.method, call.params.items()), PyroError);
+            } else {
+                // repr(): NaN equals itself there.
+                EXPECT_EQ(proxy.invoke(call.method, call.params.items()).repr(),
+                          call.result.repr());
+            }
+        }
+    }
+    const std::vector<std::string> sent = server.received();
+    ASSERT_EQ(sent.size(), client_frames.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        SCOPED_TRACE("client frame " + std::to_string(i));
+        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
+                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenReplay,
+                         ::testing::Values("echo_basic_types_json", "echo_basic_types_serpent",
+                                           "echo_more_types_json", "echo_more_types_serpent",
+                                           "echo_bytes", "hmac_json", "hmac_serpent",
+                                           "compression_json", "compression_serpent"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                             return info.param;
+                         });
 
 std::string printable_name(const ::testing::TestParamInfo<std::string>& info) {
     return info.param;
