@@ -1,128 +1,58 @@
 #!/usr/bin/env bash
 # The colorsquare lab end to end, in one terminal: a name server, the receiver (its window, or
-# off screen when there is no display) and a scripted transmitter. Every program's output is
-# shown with a coloured prefix; everything started here is stopped by its process id at the end.
+# off screen when there is no display) and a scripted transmitter. Each program's output is shown
+# behind a coloured [name] prefix. Then everything is stopped with Ctrl-C (the receiver takes its
+# name out of the name server) and the same steps are printed for separate terminals.
 #
-#   labs/colorsquare/demo.sh BIN_DIR        (./labkit demo colorsquare calls it like this)
+#   labs/colorsquare/demo.sh BIN_DIR [--tmux]   (./labkit demo colorsquare [--tmux])
 #
-# DEMO_DELAY=SECONDS sets the pause between two commands (default 1), to watch the window.
+# DEMO_DELAY=SECONDS sets the pause between two typed commands (default 1), to watch the window.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../common/demo_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../common/demo_lib.sh"
 
-BIN_DIR="${1:?usage: demo.sh BIN_DIR (the folder with colorsquare-receive, e.g. build/bin)}"
-DELAY="${DEMO_DELAY:-1}"
-for program in colorsquare-receive colorsquare-transmit; do
-    [[ -x "$BIN_DIR/$program" ]] || { echo "demo: $BIN_DIR/$program not found; build first (./labkit build)" >&2; exit 1; }
-done
-NAME_SERVER="$BIN_DIR/pyro-ns"
-[[ -x "$NAME_SERVER" ]] || NAME_SERVER=/usr/bin/pyro4-ns
+DEMO_USAGE="Usage: labs/colorsquare/demo.sh BIN_DIR [--tmux]   (./labkit demo colorsquare)
+Runs the name server, colorsquare-receive and a transmitter that types RED, 0,128,255, TIME, a
+mistake and QUIT; --tmux opens them in tmux panes (there you type the commands yourself).
+DEMO_DELAY=SECONDS sets the pause between two typed commands (default 1)."
+demo_init colorsquare "$@"
+receive="$DEMO_BIN/colorsquare-receive"
+transmit="$DEMO_BIN/colorsquare-transmit"
+demo_require "$receive" "$transmit"
+delay="${DEMO_DELAY:-1}"
 
-# Nothing leaves this machine: the name server listens on loopback, and no program broadcasts
-# beyond it when looking for one.
-export PYRO_BROADCAST_ADDRS=127.0.0.1
-LOGS="$(mktemp -d)"
-PIDS=()
-
-# Colours only on a terminal (and not when NO_COLOR is set).
-if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
-    RESET=$'\e[0m'; BOLD=$'\e[1m'
-else
-    RESET=''; BOLD=''
-fi
-colour() {
-    if [[ -n "$RESET" ]]; then printf '\e[%sm' "$1"; fi
-}
-
-# prefix NAME COLOUR: copies its input to the screen, each line behind "NAME |".
-prefix() {
-    local line
-    while IFS= read -r line; do
-        printf '%s%-9s|%s %s\n' "$(colour "$2")" "$1" "$RESET" "$line"
-    done
-}
-say() { printf '%s== %s%s\n' "$BOLD" "$*" "$RESET"; }
-
-# start NAME COLOUR PROGRAM ARGS...: runs a program in the background; its output goes to the
-# screen (prefixed) and to $LOGS/NAME.log, so we can wait for the line that says it is ready.
-start() {
-    local name="$1" code="$2"
-    shift 2
-    mkfifo "$LOGS/$name.out"
-    # The prefixer ignores Ctrl-C: it ends when the program's output does.
-    (trap '' INT && tee "$LOGS/$name.log" <"$LOGS/$name.out" | prefix "$name" "$code") &
-    # setsid: Ctrl-C in this terminal reaches only this script, which then stops the programs
-    # in order (the receiver must unregister before the name server goes). In a script,
-    # setsid execs the program itself, so $! is the program's process id.
-    setsid "$@" >"$LOGS/$name.out" 2>&1 </dev/null &
-    PIDS+=("$!")
-}
-
-# wait_for NAME TEXT: waits up to 15 s for TEXT in the output of NAME, the program started last.
-wait_for() {
-    local i
-    for ((i = 0; i < 150; i++)); do
-        grep -q -- "$2" "$LOGS/$1.log" 2>/dev/null && return 0
-        kill -0 "${PIDS[-1]}" 2>/dev/null || break
-        sleep 0.1
-    done
-    sleep 0.2
-    echo "demo: $1 did not print '$2'; see its output above" >&2
-    return 1
-}
-
-# Stops what we started, newest first, by process id: SIGTERM, then SIGKILL after 5 s.
-stop_all() {
-    local pid i n
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        pid="${PIDS[i]}"
-        if kill -TERM "$pid" 2>/dev/null; then
-            for ((n = 0; n < 50; n++)); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-            done
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-    wait # the prefixers end with their program's output
-}
-trap 'stop_all; rm -rf "$LOGS"' EXIT
-trap 'exit 130' INT TERM
-
-say "1. the name server (port 0: any free port, on loopback only)"
-start pyro-ns 36 "$NAME_SERVER" -n 127.0.0.1 -p 0
-wait_for pyro-ns "URI = "
-NS_PORT="$(sed -n 's/^URI = PYRO:Pyro.NameServer@127.0.0.1:\([0-9]*\).*/\1/p' "$LOGS/pyro-ns.log")"
-NS=(--ns-host 127.0.0.1 --ns-port "$NS_PORT")
-
-HEADLESS=()
+# Without a display the receiver draws off screen.
+headless=""
 if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
-    HEADLESS=(--headless)
-    say "2. the receiver (no display here: it draws off screen with --headless)"
-else
-    say "2. the receiver (watch its window)"
+    headless=" --headless"
 fi
-start receive 33 "$BIN_DIR/colorsquare-receive" "${HEADLESS[@]}" --host 127.0.0.1 "${NS[@]}"
-wait_for receive "Registered as"
 
-say "3. the transmitter, typing RED, 0,128,255, TIME, a mistake and QUIT"
-for command in RED 0,128,255 TIME "300,0,0" QUIT; do
-    sleep "$DELAY"
-    echo "$command"
-done | "$BIN_DIR/colorsquare-transmit" "${NS[@]}" 2>&1 | prefix transmit 35
+if $DEMO_TMUX; then
+    demo_tmux "name server|$(demo_ns_command)|^URI = |rror" \
+              "receiver|$receive$headless|Registered as|rror" \
+              "transmitter (type RED, 0,128,255, TIME, QUIT)|$transmit"
+    exit 0
+fi
 
-wait_for receive "set_color(0, 128, 255)"
-say "the colour changes the receiver served:"
-grep '^set_color' "$LOGS/receive.log" | sed 's/^/   /'
+# 1. The name server, then the receiver: it registers its square under a name.
+demo_start_name_server
+ns=(--ns-host 127.0.0.1 --ns-port "$PYRO_NS_PORT")
+if [[ -n "$headless" ]]; then
+    demo_say "no display here: the receiver draws off screen with --headless"
+fi
+# shellcheck disable=SC2086  # $headless is one option or nothing
+demo_start receive "$receive" $headless --host 127.0.0.1 "${ns[@]}"
+demo_wait_for receive 'Registered as'
+# 2. The transmitter, as if typed: two colours, TIME, a mistake, QUIT.
+# shellcheck disable=SC2016  # expanded by the bash that runs it, not here
+script='for command in RED 0,128,255 TIME 300,0,0 QUIT; do sleep "$1"; echo "$command"; done'
+demo_run transmit bash -c "$script | \"\$0\" \"\${@:2}\"" "$transmit" "$delay" "${ns[@]}"
+demo_wait_for receive '^set_color\(0, 128, 255\)' 5
+# 3. Ctrl-C to each: the receiver takes its name out of the name server first.
+demo_stop receive
+demo_stop name-server
 
-say "4. stopping everything by process id (by hand: Ctrl-C in each terminal)"
-stop_all
-SHOWN_BIN="${BIN_DIR#"$PWD"/}" SHOWN_NS="${NAME_SERVER#"$PWD"/}"
-cat <<EOF
-
-To do the same by hand, open three terminals in the kit folder:
-  terminal 1:  $SHOWN_NS
-  terminal 2:  $SHOWN_BIN/colorsquare-receive        (add --headless without a display)
-  terminal 3:  $SHOWN_BIN/colorsquare-transmit       (then type RED, 0,128,255, TIME, QUIT)
-labs/colorsquare/README.md and handouts/colorsquare.md explain what happens in between.
-EOF
+demo_say "done: the receiver served every colour the transmitter sent"
+demo_terminals "the name server|$(demo_ns_command)" \
+               "the receiver|$receive$headless" \
+               "the transmitter|$transmit   (then type RED, 0,128,255, TIME, QUIT)"

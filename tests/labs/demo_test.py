@@ -29,6 +29,9 @@ EXPECTED = {
                  "[observer-1] Observer unregistered."],
     "introspect": ["[introspect-client] greet('World') -> Hello, World!",
                    "[introspect-client] add(2, 3) -> 5"],
+    "colorsquare": ["[transmit] square is now (0, 128, 255)",
+                    "[receive] set_color(0, 128, 255)",
+                    "[receive] 'example.colorsquare' removed from the name server."],
 }
 COMMON = ["started name-server (pid ", "To do the same yourself, open ", "1. the name server:"]
 
