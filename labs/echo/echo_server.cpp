@@ -11,7 +11,8 @@
 struct EchoServer {
     // Returns the message unchanged, whatever its type (text, number, list, ...).
     pyro::Value echo(const pyro::Value& message) const {
-        std::cout << "echo(" << message.repr() << ")" << std::endl;
+        // One write per line: two calls served at the same moment never mix their lines.
+        std::cout << "echo(" + message.repr() + ")\n" << std::flush;
         return message;
     }
 };
