@@ -47,12 +47,13 @@ for fs in proc sys dev dev/pts; do
     mounted+=("$root/$fs")
 done
 
-# A clone of the committed kit alone: what a student gets.
-git clone -q "$kit_dir" "$root/root/kit"
-say "kit cloned at $(git -C "$root/root/kit" log -1 --format=%h) into $root/root/kit (no ../shared beside it)"
+# A clone of the committed kit alone, in root's home inside the new system: what a student gets.
+kit_in_root="root/kit"
+git clone -q "$kit_dir" "$root/$kit_in_root"
+say "kit cloned at $(git -C "$root/$kit_in_root" log -1 --format=%h) into $root/$kit_in_root (no ../shared beside it)"
 say "running: ${command[*]}"
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
-    bash -c 'cd /root/kit && "$@"' bash "${command[@]}" 2>&1 | tee "$root.log"
+    bash -c 'cd "/$0" && "$@"' "$kit_in_root" "${command[@]}" 2>&1 | tee "$root.log"
 status=${PIPESTATUS[0]}
 say "exit status $status (log: $root.log)"
 exit "$status"
