@@ -28,6 +28,7 @@ import environment  # noqa: E402
 import processes  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
+GRPC_ROW = "gRPC C++ client -> gRPC C++ server (unary echo, reference)"
 HOST = "127.0.0.1"
 
 
@@ -163,6 +164,13 @@ class Bench:
         raw, _ = self.start([self.prog("pyro-load"), "--mode", "raw-server", "--port",
                              str(raw_port)], r"raw echo server")
         servers = [example, lab, py, raw]
+        grpc_uri = None
+        if os.path.exists(self.prog("pyro-grpc-echo")):
+            grpc_port = processes.free_port()
+            grpc, _ = self.start([self.prog("pyro-grpc-echo"), "--server", "--port",
+                                  str(grpc_port)], r"grpc echo server")
+            servers.append(grpc)
+            grpc_uri = str(grpc_port)
         pinnings = [("unpinned", None, None)]
         if self.cpus >= 2:
             pinnings.append(("cross-core", "1", "0"))
@@ -190,6 +198,11 @@ class Bench:
             figures.pop("mb_per_s")
             self.add("echo", "raw TCP ping-pong, 110 bytes (floor)", figures, serializer="-",
                      pinning=pinning)
+            if grpc_uri is not None:
+                figures = self.measure([self.prog("pyro-grpc-echo"), "--port", grpc_uri]
+                                       + common, client_cpu)
+                figures.pop("mb_per_s")
+                self.add("echo", GRPC_ROW, figures, serializer="protobuf", pinning=pinning)
         for server in servers + [lab_ns]:
             self.stop(server)
 
@@ -388,7 +401,13 @@ def targets(bench, grpc_note):
         v = ratio(theirs["median_ms"], ours["median_ms"])
         add("pyro4-nsc ping time / pyro-nsc ping time", v, ">= 20", v >= 20,
             f"{ours['median_ms']:.1f} ms vs {theirs['median_ms']:.1f} ms")
-    add("gRPC C++ unary echo", float("nan"), "reference", None, grpc_note)
+    grpc = r("echo", GRPC_ROW, pinning=pin)
+    if lib and grpc:
+        v = ratio(lib["p50_us"], grpc["p50_us"])
+        add("library echo json p50 / gRPC C++ unary echo p50 (pinned " + pin + ")", v, "< 1",
+            v < 1, f"{lib['p50_us']:.1f} us vs {grpc['p50_us']:.1f} us")
+    else:
+        add("gRPC C++ unary echo", float("nan"), "reference", None, grpc_note)
     return t
 
 
