@@ -29,6 +29,7 @@ public:
     // Changes the colour. A bad value throws std::invalid_argument, which reaches a Python client
     // as ValueError and a C++ client as pyro::RemoteError("builtins.ValueError").
     void set_color(int r, int g, int b) {
+        // [handout:todo.set_color]
         check("r", r);
         check("g", g);
         check("b", b);
@@ -38,12 +39,15 @@ public:
         }
         std::cout << "set_color(" << r << ", " << g << ", " << b << ")" << std::endl;
         main_thread_.wake(); // the main thread redraws; we never touch the window here
+        // [/handout:todo.set_color]
     }
     // [/handout:set_color]
 
     std::vector<int> get_color() const {
+        // [handout:todo.get_color]
         const Rgb now = colour();
         return {now.r, now.g, now.b};
+        // [/handout:todo.get_color]
     }
 
     // Seconds since the receiver started.
@@ -88,7 +92,9 @@ int main(int argc, char** argv) {
         const std::string name = "example.colorsquare";
 
         // 1. Find the name server first: without it no transmitter could find us.
+        // [handout:todo.find_ns]
         pyro::NameServer ns = labkit::find_name_server(options);
+        // [/handout:todo.find_ns]
 
         // 2. Open the window on the main thread, which from now on owns it.
         colorsquare::SquareWindow window(size, headless);
@@ -103,10 +109,12 @@ int main(int argc, char** argv) {
         // [handout:expose]
         // 3. Give the remote object to a daemon; each exposed method is one line.
         auto square = std::make_shared<ColorSquare>(main_thread);
+        // [handout:todo.expose]
         auto interface = pyro::methods<ColorSquare>()
                              .expose("set_color", &ColorSquare::set_color)
                              .expose("get_color", &ColorSquare::get_color)
                              .expose("elapsed", &ColorSquare::elapsed);
+        // [/handout:todo.expose]
         // [/handout:expose]
         if (test_hooks) {
             // For tests: look at the window itself. SDL calls must run on the main thread, so a
@@ -124,7 +132,9 @@ int main(int argc, char** argv) {
         window.set_title(name + " - " + uri.str());
 
         // 4. Publish the URI under a well-known name, then serve calls on background threads.
+        // [handout:todo.register]
         labkit::register_name(ns, name, uri, options.config);
+        // [/handout:todo.register]
         auto serving = daemon.run_in_background();
         std::cout << "Colour square ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as '" << name << "'. Close the window or press Ctrl-C to stop."
@@ -154,7 +164,9 @@ int main(int argc, char** argv) {
         main_thread.close();
         serving.reset();
         std::cout << "Colour square stopped." << std::endl;
+        // [handout:todo.unregister]
         labkit::unregister_name(ns, name, uri);
+        // [/handout:todo.unregister]
         return 0;
     });
 }

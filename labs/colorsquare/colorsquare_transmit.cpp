@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Uri uri;
         try {
+            // [handout:todo.lookup]
             uri = ns.lookup(name);
+            // [/handout:todo.lookup]
         } catch (const pyro::NamingError&) {
             throw pyro::NamingError("'" + name +
                                     "' is not in the name server; start colorsquare-receive first");
@@ -54,12 +56,16 @@ int main(int argc, char** argv) {
                 }
                 if (const auto* set = std::get_if<SetColour>(&command)) {
                     // The remote call: looks like a local one.
+                    // [handout:todo.set_color]
                     square.call<void>("set_color", set->rgb.r, set->rgb.g, set->rgb.b);
+                    // [/handout:todo.set_color]
                     std::cout << "square is now " << (set->name.empty() ? "" : set->name + " ")
                               << "(" << set->rgb.r << ", " << set->rgb.g << ", " << set->rgb.b
                               << ")" << std::endl;
                 } else if (std::holds_alternative<AskTime>(command)) {
+                    // [handout:todo.elapsed]
                     const auto seconds = square.call<double>("elapsed");
+                    // [/handout:todo.elapsed]
                     std::cout << "receiver running for " << describe_duration(seconds) << std::endl;
                 } else if (std::holds_alternative<ShowHelp>(command)) {
                     std::cout << "Commands: " << command_summary() << "." << std::endl;

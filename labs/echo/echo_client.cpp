@@ -17,11 +17,15 @@ int main(int argc, char** argv) {
 
         // [handout:client]
         // 1. Look the name up; the proxy connects to whatever address the name server gives.
+        // [handout:todo.lookup]
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy echo(ns.lookup("echo.server"), options.config);
+        // [/handout:todo.lookup]
 
         // 2. A remote call reads like a local one.
+        // [handout:todo.call]
         const auto reply = echo.call<std::string>("echo", message);
+        // [/handout:todo.call]
         std::cout << "Sent: " << message << std::endl;
         std::cout << "Reply: " << reply << std::endl;
         // [/handout:client]

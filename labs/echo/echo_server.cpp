@@ -11,9 +11,11 @@
 struct EchoServer {
     // Returns the message unchanged, whatever its type (text, number, list, ...).
     pyro::Value echo(const pyro::Value& message) const {
+        // [handout:todo.echo]
         // One write per line: two calls served at the same moment never mix their lines.
         std::cout << "echo(" + message.repr() + ")\n" << std::flush;
         return message;
+        // [/handout:todo.echo]
     }
 };
 // [/handout:servant]
@@ -27,17 +29,21 @@ int main(int argc, char** argv) {
 
         // [handout:server]
         // 1. Find the name server first: without it no client could find us.
+        // [handout:todo.find_ns]
         pyro::NameServer ns = labkit::find_name_server(options);
+        // [/handout:todo.find_ns]
 
         // 2. Start a daemon and give it the object; each exposed method is one line.
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
         daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
+        // [handout:todo.register]
         const pyro::Uri uri =
             daemon.register_object(std::make_shared<EchoServer>(),
                                    pyro::methods<EchoServer>().expose("echo", &EchoServer::echo));
 
         // 3. Publish the object's URI under a well-known name.
         labkit::register_name(ns, "echo.server", uri, options.config);
+        // [/handout:todo.register]
         std::cout << "Echo server ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as 'echo.server'. Press Ctrl-C to stop." << std::endl;
         // [/handout:server]
@@ -47,7 +53,9 @@ int main(int argc, char** argv) {
         //    another server has taken it over meanwhile).
         daemon.request_loop();
         std::cout << "Echo server stopped." << std::endl;
+        // [handout:todo.unregister]
         labkit::unregister_name(ns, "echo.server", uri);
+        // [/handout:todo.unregister]
         // [/handout:serve]
         return 0;
     });

@@ -22,14 +22,18 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/false);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:todo.lookup]
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy remote(ns.lookup("example.remote.object"), options.config);
+        // [/handout:todo.lookup]
 
         // [handout:calls]
+        // [handout:todo.calls]
         // 1. Ordinary remote calls.
         std::cout << "greet('" << name << "') -> " << remote.call<std::string>("greet", name)
                   << std::endl;
         std::cout << "add(2, 3) -> " << remote.invoke("add", {2, 3}).repr() << std::endl;
+        // [/handout:todo.calls]
 
         // 2. What the handshake told the proxy (Pyro4: _pyroMethods, _pyroOneway, _pyroAttrs).
         const pyro::ObjectMetadata& meta = remote.metadata();

@@ -8,10 +8,13 @@
 
 // [handout:servant]
 struct RemoteObject {
+    // [handout:todo.greet]
     std::string greet(const std::string& name) const { return "Hello, " + name + "!"; }
+    // [/handout:todo.greet]
 
     // a + b as Python would do it for numbers and text: the arguments arrive as dynamic values.
     pyro::Value add(const pyro::Value& a, const pyro::Value& b) const {
+        // [handout:todo.add]
         if (a.is_int() && b.is_int()) {
             return a.as_int() + b.as_int();
         }
@@ -23,6 +26,7 @@ struct RemoteObject {
         }
         throw pyro::TypeError("unsupported operand type(s) for +: '" + std::string(a.type_name()) +
                               "' and '" + std::string(b.type_name()) + "'");
+        // [/handout:todo.add]
     }
 };
 // [/handout:servant]
@@ -34,22 +38,30 @@ int main(int argc, char** argv) {
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
         labkit::parse_command_line(app, options, argc, argv);
 
+        // [handout:todo.find_ns]
         pyro::NameServer ns = labkit::find_name_server(options);
+        // [/handout:todo.find_ns]
         // [handout:register]
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
         daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
+        // [handout:todo.expose]
         const pyro::Uri uri = daemon.register_object(
             std::make_shared<RemoteObject>(), pyro::methods<RemoteObject>()
                                                   .expose("greet", &RemoteObject::greet, {"name"})
                                                   .expose("add", &RemoteObject::add, {"a", "b"}));
+        // [/handout:todo.expose]
         // [/handout:register]
+        // [handout:todo.register]
         labkit::register_name(ns, "example.remote.object", uri, options.config);
+        // [/handout:todo.register]
         std::cout << "Remote object ready. Object URI: " << uri.str() << std::endl;
         std::cout << "Registered as 'example.remote.object'. Press Ctrl-C to stop." << std::endl;
 
         daemon.request_loop();
         std::cout << "Remote object stopped." << std::endl;
+        // [handout:todo.unregister]
         labkit::unregister_name(ns, "example.remote.object", uri);
+        // [/handout:todo.unregister]
         return 0;
     });
 }

@@ -13,9 +13,11 @@ int main(int argc, char** argv) {
         labkit::parse_command_line(app, options, argc, argv);
 
         // [handout:notify]
+        // [handout:todo.notify]
         pyro::NameServer ns = labkit::find_name_server(options);
         pyro::Proxy observable(ns.lookup("example.observable"), options.config);
         const pyro::Value notified = observable.invoke("notify_observers", {message});
+        // [/handout:todo.notify]
         std::cout << "Sent: " << message << std::endl;
         if (notified.is_int()) {
             std::cout << "Observers notified: " << notified.as_int() << std::endl;

@@ -21,6 +21,7 @@ class ColorSquare(object):
         self.lock = threading.Lock()  # calls arrive on the daemon's worker threads
 
     def set_color(self, r, g, b):
+        # [handout:todo.set_color]
         for name, value in (("r", r), ("g", g), ("b", b)):
             if not 0 <= value <= 255:
                 raise ValueError("set_color: %s=%d is out of range; r, g and b must each be 0-255"
@@ -28,10 +29,13 @@ class ColorSquare(object):
         with self.lock:
             self.colour = [r, g, b]
         print("set_color(%d, %d, %d)" % (r, g, b), flush=True)
+        # [/handout:todo.set_color]
 
     def get_color(self):
+        # [handout:todo.get_color]
         with self.lock:
             return list(self.colour)
+        # [/handout:todo.get_color]
 
     def elapsed(self):
         return time.time() - self.started
@@ -39,17 +43,23 @@ class ColorSquare(object):
 
 
 def main():
+    # [handout:todo.find_ns]
     ns = Pyro4.locateNS()
+    # [/handout:todo.find_ns]
     daemon = Pyro4.Daemon()
+    # [handout:todo.register]
     uri = daemon.register(ColorSquare())  # one object for every client, like the C++ receiver
     ns.register("example.colorsquare", uri)
+    # [/handout:todo.register]
     print("Colour square ready. Object URI:", uri, flush=True)
     print("Registered as 'example.colorsquare'. Press Ctrl-C to stop.", flush=True)
     try:
         daemon.requestLoop()
     except KeyboardInterrupt:
         pass
+    # [handout:todo.unregister]
     ns.remove("example.colorsquare")
+    # [/handout:todo.unregister]
     print("Colour square stopped; 'example.colorsquare' removed from the name server.", flush=True)
 
 

@@ -37,7 +37,9 @@ def describe_duration(seconds):
 
 
 def main():
+    # [handout:todo.lookup]
     square = Pyro4.Proxy("PYRONAME:example.colorsquare")
+    # [/handout:todo.lookup]
     try:
         square._pyroBind()  # connect now, so a missing receiver shows up at once
         print("Connected to 'example.colorsquare' at", square._pyroUri, flush=True)
@@ -56,17 +58,23 @@ def main():
             elif word in ("HELP", "?"):
                 print("Commands: %s." % SUMMARY)
             elif word in NAMED:
+                # [handout:todo.set_color_named]
                 square.set_color(*NAMED[word])
+                # [/handout:todo.set_color_named]
                 print("square is now %s (%d, %d, %d)" % ((word,) + NAMED[word]))
             elif word == "TIME":
+                # [handout:todo.elapsed]
                 print("receiver running for", describe_duration(square.elapsed()))
+                # [/handout:todo.elapsed]
             elif "," in line or line[:1].isdigit() or line[:1] == "-":
                 try:
                     r, g, b = parse_rgb(line)
                 except ValueError as mistake:
                     print("Sorry,", mistake)
                     continue
+                # [handout:todo.set_color]
                 square.set_color(r, g, b)
+                # [/handout:todo.set_color]
                 print("square is now (%d, %d, %d)" % (r, g, b))
             elif line:
                 print("Sorry, '%s' is not a command; type %s" % (line, SUMMARY))

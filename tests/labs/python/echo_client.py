@@ -11,8 +11,12 @@ import Pyro4.errors
 def main():
     message = sys.argv[1] if len(sys.argv) > 1 else "HOLA"
     # "PYRONAME:" asks the name server where the object is; the proxy then connects there.
+    # [handout:todo.lookup]
     echo = Pyro4.Proxy("PYRONAME:echo.server")
+    # [/handout:todo.lookup]
+    # [handout:todo.call]
     reply = echo.echo(message)  # a remote call reads like a local one
+    # [/handout:todo.call]
     print("Sent: %s" % message)
     print("Reply: %s" % reply)
 

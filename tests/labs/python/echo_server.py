@@ -13,8 +13,10 @@ import Pyro4.errors
 class EchoServer(object):
     def echo(self, message):
         """Returns the message unchanged, whatever its type (text, number, list, ...)."""
+        # [handout:todo.echo]
         print("echo(%r)" % (message,))
         return message
+        # [/handout:todo.echo]
 
 
 def register_name(ns, name, uri):
@@ -44,10 +46,14 @@ def unregister_name(ns, name, uri):
 
 
 def main():
+    # [handout:todo.find_ns]
     ns = Pyro4.locateNS()                      # 1. find the name server first
+    # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:             # 2. a daemon makes the object reachable
+        # [handout:todo.register]
         uri = daemon.register(EchoServer())
         register_name(ns, "echo.server", uri)  # 3. publish its URI under a well-known name
+        # [/handout:todo.register]
         print("Echo server ready. Object URI: %s" % uri)
         print("Registered as 'echo.server'. Press Ctrl-C to stop.")
         try:
@@ -55,7 +61,9 @@ def main():
         except KeyboardInterrupt:
             pass
     print("Echo server stopped.")
+    # [handout:todo.unregister]
     unregister_name(ns, "echo.server", uri)
+    # [/handout:todo.unregister]
 
 
 if __name__ == "__main__":

@@ -20,10 +20,14 @@ def main():
     parser.add_argument("--name", default="World", help="who to greet (default: World)")
     name = parser.parse_args().name
 
+    # [handout:todo.lookup]
     remote = Pyro4.Proxy("PYRONAME:example.remote.object")
+    # [/handout:todo.lookup]
     # 1. Ordinary remote calls.
+    # [handout:todo.calls]
     print("greet('%s') -> %s" % (name, remote.greet(name)))
     print("add(2, 3) -> %r" % remote.add(2, 3))
+    # [/handout:todo.calls]
     # 2. What the handshake told the proxy about the object.
     print("Remote methods: %s" % joined(remote._pyroMethods))
     print("Oneway methods: %s" % joined(remote._pyroOneway))

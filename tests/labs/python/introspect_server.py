@@ -10,10 +10,14 @@ import Pyro4.errors
 @Pyro4.expose
 class RemoteObject(object):
     def greet(self, name):
+        # [handout:todo.greet]
         return "Hello, %s!" % name
+        # [/handout:todo.greet]
 
     def add(self, a, b):
+        # [handout:todo.add]
         return a + b
+        # [/handout:todo.add]
 
 
 def register_name(ns, name, uri):
@@ -43,10 +47,14 @@ def unregister_name(ns, name, uri):
 
 
 def main():
+    # [handout:todo.find_ns]
     ns = Pyro4.locateNS()
+    # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:
+        # [handout:todo.register]
         uri = daemon.register(RemoteObject())
         register_name(ns, "example.remote.object", uri)
+        # [/handout:todo.register]
         print("Remote object ready. Object URI: %s" % uri)
         print("Registered as 'example.remote.object'. Press Ctrl-C to stop.")
         try:
@@ -54,7 +62,9 @@ def main():
         except KeyboardInterrupt:
             pass
     print("Remote object stopped.")
+    # [handout:todo.unregister]
     unregister_name(ns, "example.remote.object", uri)
+    # [/handout:todo.unregister]
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ import Pyro4.errors
 
 def main():
     message = sys.argv[1] if len(sys.argv) > 1 else "Hello, Observers!"
+    # [handout:todo.notify]
     observable = Pyro4.Proxy("PYRONAME:example.observable")
     notified = observable.notify_observers(message)
+    # [/handout:todo.notify]
     print("Sent: %s" % message)
     if isinstance(notified, int):
         print("Observers notified: %d" % notified)

@@ -19,6 +19,7 @@ class Observable(object):
 
     def register_observer(self, observer):
         """`observer` may arrive as a URI string, a URI object or a proxy."""
+        # [handout:todo.register_observer]
         proxy = observer if isinstance(observer, Pyro4.Proxy) else Pyro4.Proxy(observer)
         proxy._pyroTimeout = 5  # a stuck observer must not stall us
         address = str(proxy._pyroUri)
@@ -26,16 +27,20 @@ class Observable(object):
             self._observers = [o for o in self._observers if str(o._pyroUri) != address]
             self._observers.append(proxy)
             print("Observer registered: %s (%d in total)" % (address, len(self._observers)))
+        # [/handout:todo.register_observer]
 
     def unregister_observer(self, observer):
+        # [handout:todo.unregister_observer]
         address = str(observer._pyroUri if isinstance(observer, Pyro4.Proxy) else observer)
         with self._lock:
             self._observers = [o for o in self._observers if str(o._pyroUri) != address]
             print("Observer unregistered: %s (%d left)" % (address, len(self._observers)))
+        # [/handout:todo.unregister_observer]
 
     def notify_observers(self, message):
         """Calls update(message) on every observer, drops those that are gone; returns how many
         were notified."""
+        # [handout:todo.notify]
         with self._lock:
             current = list(self._observers)
         print("Notifying %d observer(s): %r" % (len(current), message))
@@ -49,6 +54,7 @@ class Observable(object):
                 with self._lock:
                     self._observers.remove(observer)
         return notified
+        # [/handout:todo.notify]
 
 
 def register_name(ns, name, uri):
@@ -78,10 +84,14 @@ def unregister_name(ns, name, uri):
 
 
 def main():
+    # [handout:todo.find_ns]
     ns = Pyro4.locateNS()
+    # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:
+        # [handout:todo.register]
         uri = daemon.register(Observable())  # one Observable for everybody
         register_name(ns, "example.observable", uri)
+        # [/handout:todo.register]
         print("Observable ready. Object URI: %s" % uri)
         print("Registered as 'example.observable'. Press Ctrl-C to stop.")
         try:
@@ -89,7 +99,9 @@ def main():
         except KeyboardInterrupt:
             pass
     print("Observable stopped.")
+    # [handout:todo.unregister]
     unregister_name(ns, "example.observable", uri)
+    # [/handout:todo.unregister]
 
 
 if __name__ == "__main__":

@@ -13,14 +13,18 @@ import Pyro4.errors
 class Observer(object):
     def update(self, message):
         """Called remotely by the observable for every notification."""
+        # [handout:todo.update]
         print("Update received: %s" % (message,))
+        # [/handout:todo.update]
 
 
 def main():
     with Pyro4.Daemon() as daemon:                       # 1. our own daemon, with our observer
+        # [handout:todo.register]
         me = daemon.register(Observer())
         observable = Pyro4.Proxy("PYRONAME:example.observable")
         observable.register_observer(me)                # 2. tell the observable where we are
+        # [/handout:todo.register]
         print("Observer %s registered; waiting for updates." % me)
         print("Press Ctrl-C to stop.")
         try:
@@ -28,7 +32,9 @@ def main():
         except KeyboardInterrupt:
             pass
         try:
+            # [handout:todo.unregister]
             observable.unregister_observer(me)
+            # [/handout:todo.unregister]
             print("Observer unregistered.")
         except Pyro4.errors.CommunicationError:
             print("The observable is gone; nothing to unregister.")
