@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon_impl.hpp"
@@ -52,38 +53,102 @@ void Daemon::Impl::bind() {
 }
 
 void Daemon::Impl::start_accepting() {
-    asio::co_spawn(io, accept_loop(), asio::detached);
+    asio::co_spawn(control, accept_loop(), asio::detached);
 }
 
 asio::awaitable<void> Daemon::Impl::accept_loop() {
     for (;;) {
-        auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        // Each connection is a coroutine on a strand of its own on the worker threads: its
+        // timers and its oneway calls' completions never run beside it.
+        const asio::any_io_executor strand = asio::make_strand(io);
+        auto [error, socket] =
+            co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
         if (error) {
             if (error == asio::error::operation_aborted || !acceptor.is_open()) {
                 co_return;
             }
             // Out of file descriptors and the like: say so and keep serving the others.
             log.warning("accept failed on ", bound_location, ": ", error.message());
-            asio::steady_timer pause(io, std::chrono::milliseconds(100));
+            asio::steady_timer pause(control, std::chrono::milliseconds(100));
             co_await pause.async_wait(asio::use_awaitable);
             continue;
+        }
+        if (stopped) {
+            co_return; // accepted just as the daemon stopped: dropped unanswered
         }
         if (config.sock_nodelay) {
             detail::set_nodelay(socket);
         }
-        asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+        asio::co_spawn(strand, serve(std::move(socket)), asio::detached);
     }
 }
 
 void Daemon::Impl::close_everything() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    for (Socket* socket : connections) {
-        socket->close(ignored);
+    {
+        // Shut down, not closed: the connection's own coroutine closes its socket after leaving
+        // the set, so the descriptor can never be reused under our hands. Reads and writes in
+        // progress end at once and the client sees the connection end.
+        const std::lock_guard lock(connections_mutex);
+        for (const ConnectionState* state : connections) {
+            ::shutdown(state->native_handle, SHUT_RDWR);
+        }
     }
     if (!unix_path.empty()) {
         std::error_code ignored_fs;
         std::filesystem::remove(unix_path, ignored_fs);
+    }
+}
+
+void Daemon::Impl::start_threads(const std::shared_ptr<Impl>& self) {
+    {
+        const std::lock_guard lock(threads_mutex);
+        thread_finished.assign(thread_count, false);
+    }
+    threads.reserve(thread_count);
+    for (std::size_t i = 0; i < thread_count; ++i) {
+        // Each thread holds the Impl: one still in a servant call when request_loop gives up
+        // waiting keeps what it uses alive until it ends.
+        threads.emplace_back([self, i] {
+            try {
+                self->io.run();
+            } catch (const std::exception& error) {
+                self->log.error("daemon worker thread ended: ", error.what());
+            }
+            const std::lock_guard lock(self->threads_mutex);
+            self->thread_finished[i] = true;
+            self->threads_done.notify_all();
+        });
+    }
+}
+
+void Daemon::Impl::stop_threads() {
+    io.stop(); // idle threads leave at once; a thread in a servant call when that call returns
+    std::vector<bool> finished;
+    {
+        std::unique_lock lock(threads_mutex);
+        threads_done.wait_for(lock, options.shutdown_grace, [this] {
+            return std::all_of(thread_finished.begin(), thread_finished.end(),
+                               [](bool done) { return done; });
+        });
+        finished = thread_finished;
+    }
+    std::size_t abandoned = 0;
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        if (finished[i]) {
+            threads[i].join();
+        } else {
+            threads[i].detach();
+            ++abandoned;
+        }
+    }
+    threads.clear();
+    if (abandoned > 0) {
+        log.warning("daemon ", bound_location, ": ", abandoned,
+                    abandoned == 1 ? " servant call was" : " servant calls were", " still running ",
+                    options.shutdown_grace.count(), " ms after shutdown; not waiting for ",
+                    abandoned == 1 ? "it" : "them", " (their results are not sent)");
     }
 }
 
@@ -103,7 +168,7 @@ Daemon::Daemon(Config config, DaemonOptions options)
 
 Daemon::~Daemon() {
     shutdown();
-    impl_->workers.join();
+    // request_loop() has joined or let go of its threads; a Daemon whose loop never ran has none.
 }
 
 Uri Daemon::register_entry(std::string object_id, Interface interface, InstanceMode mode,
@@ -168,7 +233,8 @@ void Daemon::handle_signals() {
     if (impl_->signals) {
         return;
     }
-    impl_->signals.emplace(impl_->io, SIGINT, SIGTERM);
+    impl_->signals.emplace(impl_->control, SIGINT, SIGTERM);
+    impl_->signals->add(SIGHUP); // the terminal the server ran in was closed
     // Runs once the loop runs: a signal that came earlier is remembered by the signal_set.
     impl_->signals->async_wait([this](const boost::system::error_code& error, int) {
         if (!error) {
@@ -181,26 +247,31 @@ void Daemon::request_loop(bool handle_signals) {
     if (handle_signals) {
         this->handle_signals();
     }
+    Impl& impl = *impl_;
     {
-        const std::lock_guard lock(impl_->run_mutex);
-        if (impl_->stopped) {
+        const std::lock_guard lock(impl.run_mutex);
+        if (impl.stopped) {
             return;
         }
-        impl_->running = true;
+        impl.running = true;
     }
-    impl_->log.info("daemon ", impl_->bound_location, " entering requestloop");
-    impl_->io.run();
-    impl_->log.debug("daemon exits requestloop");
+    impl.log.info("daemon ", impl.bound_location, " entering requestloop");
+    // The workers run while there is nothing to do, until stop_threads().
+    auto keep_working = asio::make_work_guard(impl.io);
+    impl.start_threads(impl_);
+    impl.control.run(); // until shutdown() stops it
     {
-        const std::lock_guard lock(impl_->run_mutex);
-        impl_->running = false;
+        const std::lock_guard lock(impl.run_mutex);
+        impl.running = false;
     }
-    // Normally the posted close already ran on this thread; this covers a loop that ended first.
-    impl_->close_everything();
-    if (impl_->signals) {
+    impl.close_everything(); // normally done already by shutdown(); covers a loop that ended
+    keep_working.reset();
+    impl.stop_threads();
+    impl.log.debug("daemon exits requestloop");
+    if (impl.signals) {
         boost::system::error_code ignored;
-        impl_->signals->cancel(ignored);
-        impl_->signals.reset(); // Ctrl-C during the program's clean-up ends it as usual
+        impl.signals->cancel(ignored);
+        impl.signals.reset(); // Ctrl-C during the program's clean-up ends it as usual
     }
 }
 
@@ -211,15 +282,20 @@ void Daemon::shutdown() {
         return;
     }
     impl.log.debug("daemon shutting down");
+    impl.stop_source.request_stop();
     if (impl.running) {
-        // The loop thread owns the connections: close them there, then stop the loop.
-        asio::post(impl.io, [&impl] {
+        // The control thread owns the acceptor: close it there, then end the loop.
+        asio::post(impl.control, [&impl] {
             impl.close_everything();
-            impl.io.stop();
+            impl.control.stop();
         });
     } else {
         impl.close_everything(); // nobody runs the loop, so nobody else touches them
     }
+}
+
+std::stop_token Daemon::stop_token() const noexcept {
+    return impl_->stop_source.get_token();
 }
 
 struct Daemon::Background::Thread {

@@ -1,12 +1,15 @@
 // The inside of pyro::Daemon, shared by the files that implement it:
-//   daemon.cpp          the public Daemon API, binding and the accept loop
-//   daemon_session.cpp  one client connection: handshake, reading requests, writing replies
+//   daemon.cpp          the public Daemon API, binding, the accept loop, threads and shutdown
+//   daemon_session.cpp  one client connection: handshake, reading requests, calling the servant,
+//                       writing replies (fairly, with bounded output)
 //   daemon_dispatch.cpp finding the object and method, invoking it, building the result
 //   daemon_object.cpp   the Pyro.Daemon object every daemon serves (ping, info, get_metadata, …)
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -15,8 +18,10 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -44,6 +49,9 @@ struct Daemon::Impl {
     // "session").
     struct ConnectionState {
         std::string peer; // for log lines
+        // For shutdown(): the connection's socket, shut down (never closed) from the control
+        // thread while it is in `connections`; the connection closes it only after leaving.
+        int native_handle = -1;
         // PYRO_FAULTS: this connection's faults, and a received request to deliver once more
         // (dup). Touched only by the connection's coroutine.
         std::optional<detail::FaultConnection> faults;
@@ -66,9 +74,8 @@ struct Daemon::Impl {
         detail::FaultInjector::from_config(config);
     MessageLimits limits;
 
-    boost::asio::io_context io{1};
-    detail::Acceptor acceptor{io};
-    boost::asio::thread_pool workers;
+    std::size_t thread_count;
+    std::chrono::steady_clock::duration send_timeout;
 
     std::string bound_location;      // what we listen on
     std::string advertised_location; // what URIs say (NAT applied)
@@ -80,20 +87,45 @@ struct Daemon::Impl {
     std::map<std::string, std::shared_ptr<const Entry>, std::less<>> objects;
     std::vector<std::string> order;
 
-    // Touched only on the I/O thread: the open connections, closed on shutdown.
-    std::set<detail::Socket*> connections;
+    // The open connections, shut down by shutdown(). Declared before the io_contexts: a
+    // connection that io's destructor ends still finds them.
+    std::mutex connections_mutex;
+    std::set<ConnectionState*> connections;
     std::atomic<std::size_t> connection_count{0};
+    // Bytes of replies not yet taken by their clients, all connections together (output_budget).
+    std::atomic<std::size_t> unsent_bytes{0};
     std::atomic<bool> stopped{false};
-    std::atomic<bool> running{false}; // a thread is inside io.run()
-    std::mutex run_mutex;             // orders shutdown() against the loop starting and ending
+    std::stop_source stop_source;
+    std::mutex run_mutex; // orders shutdown() against the loop starting and ending
+    bool running = false; // request_loop is between starting and stopping (under run_mutex)
+
+    // The worker threads and how many of them are still inside io.run().
+    std::vector<std::thread> threads;
+    std::mutex threads_mutex;
+    std::condition_variable threads_done;
+    std::vector<bool> thread_finished; // under threads_mutex
+
+    // Connections: run by the worker threads, each connection a coroutine on its own strand.
+    boost::asio::io_context io;
+    // The acceptor and the signals: run by request_loop's own thread, which runs no servant, so
+    // a signal or a shutdown is taken at once even when every worker is in a long call.
+    boost::asio::io_context control{1};
+    detail::Acceptor acceptor{control};
     std::optional<boost::asio::signal_set> signals;
 
     Impl(Config cfg, DaemonOptions opts)
         : config(std::move(cfg)), options(std::move(opts)),
           log(options.logger ? *options.logger : Logger(config)),
-          workers(options.worker_threads != 0
-                      ? options.worker_threads
-                      : static_cast<std::size_t>(std::clamp(config.threadpool_size, 1, 16))) {
+          thread_count(options.worker_threads != 0
+                           ? options.worker_threads
+                           : static_cast<std::size_t>(std::clamp(config.threadpool_size, 1, 16))),
+          send_timeout(options.send_timeout.count() > 0
+                           ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 options.send_timeout)
+                       : config.comm_timeout > 0
+                           ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(config.comm_timeout))
+                           : std::chrono::steady_clock::duration(std::chrono::seconds(30))) {
         hmac_key = options.hmac_key.value_or(config.hmac_key.value_or(""));
         limits.max_message_size = config.max_message_size;
     }
@@ -107,24 +139,37 @@ struct Daemon::Impl {
     // daemon.cpp
     void bind();
     void start_accepting();
+    // On the control thread (or when nothing runs): closes the acceptor and shuts down every
+    // connection's socket, so clients see the daemon go at once.
     void close_everything();
+    void start_threads(const std::shared_ptr<Impl>& self);
+    // Waits up to shutdown_grace for the worker threads to leave io.run(); joins those that did
+    // and lets the others finish on their own (they hold `self`).
+    void stop_threads();
     boost::asio::awaitable<void> accept_loop();
 
     // daemon_session.cpp
+    class Connection; // one client connection, daemon_session.cpp
     boost::asio::awaitable<void> serve(detail::Socket socket);
-    boost::asio::awaitable<Message> read(detail::Socket& socket, ConnectionState& state);
-    boost::asio::awaitable<void> write(detail::Socket& socket, ConnectionState& state,
-                                       const Message& message);
+    boost::asio::awaitable<Message> read(Connection& connection);
+    boost::asio::awaitable<void> write(Connection& connection, Message message);
     // The same with PYRO_FAULTS applied.
-    boost::asio::awaitable<Message> read_with_faults(detail::Socket& socket,
-                                                     ConnectionState& state);
-    boost::asio::awaitable<void> write_with_faults(detail::Socket& socket, ConnectionState& state,
-                                                   const Message& message);
+    boost::asio::awaitable<Message> read_with_faults(Connection& connection);
+    boost::asio::awaitable<void> write_with_faults(Connection& connection, Message message);
+    // Sends one encoded frame: at once when the socket takes it, else waiting for the client
+    // under the send timeout and the output budget.
+    boost::asio::awaitable<void> send(Connection& connection, const std::string& frame);
+    boost::asio::awaitable<void> send_slowly(Connection& connection, const std::string& frame,
+                                             std::size_t done);
+    void watch_send(const std::shared_ptr<Connection>& connection, std::uint64_t progress,
+                    std::chrono::steady_clock::duration stalled);
+    void watch_idle(const std::shared_ptr<Connection>& connection);
+    void run_oneway(const std::shared_ptr<Connection>& connection, Message request);
     // The answer to a CONNECT; `refusal` says why when it is a CONNECTFAIL.
     Message handshake(const Message& connect, std::optional<std::string>& refusal);
     Message fail_connect(const Message* connect, const std::string& text) const;
 
-    // daemon_dispatch.cpp (on a worker thread)
+    // daemon_dispatch.cpp (on the worker thread that read the request)
     Message dispatch(const Message& request, ConnectionState& state, bool oneway);
     Value call(const detail::InvokeRequest& call, ConnectionState& state);
     Message reply_to(const Message& request, MessageType type, std::uint16_t serializer_id,

@@ -1,7 +1,11 @@
 // One client connection of a Daemon: the handshake, then requests read and replies written in
-// order, calls handed to the worker pool (daemon_dispatch.cpp).
+// order, each call made by the worker thread that read it (daemon_dispatch.cpp); oneway calls
+// run beside the connection, a few at a time; replies wait for slow readers under a bound.
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <exception>
+#include <stdexcept>
 
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
@@ -11,6 +15,7 @@ namespace pyro {
 
 namespace asio = boost::asio;
 using detail::Socket;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -23,39 +28,205 @@ std::string peer_name(const Socket& socket) {
     return detail::describe_endpoint(endpoint);
 }
 
+// A connection the daemon ends on purpose (a client that does not read its replies).
+struct Dropped : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string seconds_text(Clock::duration duration) {
+    const double seconds = std::chrono::duration<double>(duration).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g s", seconds);
+    return text;
+}
+
+std::string megabytes_text(std::size_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return text;
+}
+
 } // namespace
 
-asio::awaitable<Message> Daemon::Impl::read(Socket& socket, ConnectionState& state) {
-    if (state.faults) {
-        co_return co_await read_with_faults(socket, state);
+// One client connection. Everything here runs on the connection's strand: its coroutine
+// (serve), its timers' handlers and its oneway calls' completions, one at a time.
+class Daemon::Impl::Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Socket connected, const MessageLimits& limits)
+        : socket(std::move(connected)), reader(limits), idle(socket.get_executor()),
+          send_watch(socket.get_executor()), oneway_done(socket.get_executor()) {}
+
+    Socket socket;
+    ConnectionState state;
+    detail::FrameReader reader;
+    asio::steady_timer idle;        // PYRO_COMMTIMEOUT: a client silent that long is dropped
+    asio::steady_timer send_watch;  // a client that takes no reply bytes is dropped
+    asio::steady_timer oneway_done; // woken when a oneway call of this connection ends
+
+    bool waiting_for_request = false; // reading a request, i.e. the client's turn
+    Clock::time_point last_frame = Clock::now();
+    std::size_t oneways_running = 0;
+    bool sending = false;
+    std::uint64_t send_progress = 0; // counts the writes that took bytes
+    std::string drop_reason;         // why the send watch dropped the client
+};
+
+asio::awaitable<Message> Daemon::Impl::read(Connection& connection) {
+    if (connection.state.faults) {
+        co_return co_await read_with_faults(connection);
     }
-    Message message = co_await detail::async_read_message(socket, limits);
+    Message message = co_await connection.reader.read(connection.socket);
     if (config.trace) {
-        detail::trace_frame(false, state.peer, message);
+        detail::trace_frame(false, connection.state.peer, message);
     }
     if (monitor) {
-        monitor->report(detail::MonitorDirection::Received, socket, message);
+        monitor->report(detail::MonitorDirection::Received, connection.socket, message);
     }
     co_return message;
 }
 
-asio::awaitable<void> Daemon::Impl::write(Socket& socket, ConnectionState& state,
-                                          const Message& message) {
-    if (state.faults) {
-        co_await write_with_faults(socket, state, message);
+asio::awaitable<void> Daemon::Impl::write(Connection& connection, Message message) {
+    if (connection.state.faults) {
+        co_await write_with_faults(connection, std::move(message));
         co_return;
     }
     if (config.trace) {
-        detail::trace_frame(true, state.peer, message);
+        detail::trace_frame(true, connection.state.peer, message);
     }
     if (monitor) {
-        monitor->report(detail::MonitorDirection::Sent, socket, message);
+        monitor->report(detail::MonitorDirection::Sent, connection.socket, message);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
-    co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+    message = Message{}; // a large reply is held once (as the frame) while the client reads it
+    co_await send(connection, frame);
 }
 
-asio::awaitable<Message> Daemon::Impl::read_with_faults(Socket& socket, ConnectionState& state) {
+asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::string& frame) {
+    // Most replies fit the socket's buffer: sent now, with no timer and no waiting.
+    boost::system::error_code error;
+    std::size_t done = connection.socket.write_some(asio::buffer(frame), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+        error = {};
+        done = 0;
+    }
+    if (error) {
+        throw boost::system::system_error(error);
+    }
+    if (done < frame.size()) {
+        co_await send_slowly(connection, frame, done);
+    }
+}
+
+asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const std::string& frame,
+                                                std::size_t done) {
+    // The rest waits for the client: counted in unsent_bytes for the output budget while the
+    // send watch looks at the progress. Meanwhile nothing more is read from this client.
+    struct Unsent {
+        std::atomic<std::size_t>& total;
+        std::size_t bytes;
+        void took(std::size_t n) {
+            bytes -= n;
+            total -= n;
+        }
+        ~Unsent() { total -= bytes; }
+    } unsent{unsent_bytes, frame.size() - done};
+    unsent_bytes += unsent.bytes;
+    connection.sending = true;
+    watch_send(connection.shared_from_this(), connection.send_progress, Clock::duration::zero());
+    while (done < frame.size()) {
+        auto [error, n] = co_await connection.socket.async_write_some(
+            asio::buffer(frame.data() + done, frame.size() - done),
+            asio::as_tuple(asio::use_awaitable));
+        if (error) {
+            connection.sending = false;
+            connection.send_watch.cancel();
+            if (!connection.drop_reason.empty()) {
+                throw Dropped(connection.drop_reason);
+            }
+            throw boost::system::system_error(error);
+        }
+        done += n;
+        unsent.took(n);
+        ++connection.send_progress;
+    }
+    connection.sending = false;
+    connection.send_watch.cancel();
+}
+
+void Daemon::Impl::watch_send(const std::shared_ptr<Connection>& connection, std::uint64_t progress,
+                              Clock::duration stalled) {
+    // Looks every tick whether the client took any bytes since the last look.
+    const Clock::duration tick = std::clamp<Clock::duration>(
+        send_timeout / 4, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    connection->send_watch.expires_after(tick);
+    connection->send_watch.async_wait(
+        [this, connection, progress, stalled, tick](const boost::system::error_code& error) {
+            Connection& c = *connection;
+            if (error || !c.sending) {
+                return;
+            }
+            const Clock::duration now_stalled =
+                c.send_progress == progress ? stalled + tick : Clock::duration::zero();
+            const std::size_t unsent = unsent_bytes.load();
+            if (now_stalled >= send_timeout) {
+                c.drop_reason = "the client took no bytes of its reply for " +
+                                seconds_text(now_stalled) +
+                                " (the send timeout: PYRO_COMMTIMEOUT, else 30 s)";
+            } else if (now_stalled >=
+                           std::min<Clock::duration>(send_timeout, std::chrono::seconds(1)) &&
+                       unsent > options.output_budget) {
+                c.drop_reason = "the client took no bytes of its reply for " +
+                                seconds_text(now_stalled) + " while " + megabytes_text(unsent) +
+                                " of replies waited for their clients (output budget " +
+                                megabytes_text(options.output_budget) + ")";
+            } else {
+                watch_send(connection, c.send_progress, now_stalled);
+                return;
+            }
+            // The write in progress ends with operation_aborted; serve() logs drop_reason.
+            boost::system::error_code ignored;
+            c.socket.cancel(ignored);
+        });
+}
+
+void Daemon::Impl::watch_idle(const std::shared_ptr<Connection>& connection) {
+    // One timer per connection, re-armed only when it fires: a request costs no timer work.
+    const auto limit = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(config.comm_timeout));
+    connection->idle.expires_at(connection->last_frame + limit);
+    connection->idle.async_wait([this, connection, limit](const boost::system::error_code& error) {
+        Connection& c = *connection;
+        if (error) {
+            return; // the connection ended
+        }
+        if (c.waiting_for_request && Clock::now() - c.last_frame >= limit) {
+            // Like a Pyro4 daemon: a client silent for PYRO_COMMTIMEOUT is dropped; its proxy
+            // reconnects on the next call.
+            boost::system::error_code ignored;
+            c.socket.shutdown(asio::socket_base::shutdown_both, ignored);
+            c.socket.cancel(ignored);
+            return;
+        }
+        watch_idle(connection);
+    });
+}
+
+void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Message request) {
+    if (!stopped) {
+        try {
+            (void)dispatch(request, connection->state, true);
+        } catch (const std::exception& error) {
+            log.warning("oneway call from ", connection->state.peer, " not run: ", error.what());
+        }
+    }
+    asio::post(connection->socket.get_executor(), [connection] {
+        --connection->oneways_running;
+        connection->oneway_done.cancel(); // the connection may read again if it waited
+    });
+}
+
+asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) {
+    ConnectionState& state = connection.state;
     if (state.duplicate) {
         // The second delivery of a duplicated request: the client sent it "twice".
         Message again = std::move(*state.duplicate);
@@ -63,13 +234,14 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Socket& socket, Connecti
         co_return again;
     }
     for (;;) {
-        Message message = co_await detail::async_read_message(socket, limits);
+        Message message = co_await connection.reader.read(connection.socket);
         const detail::FaultDecision fault = state.faults->next();
         if (config.trace) {
             detail::trace_frame(false, state.peer, message);
         }
         if (monitor) {
-            monitor->report(detail::MonitorDirection::Received, socket, message, fault.describe());
+            monitor->report(detail::MonitorDirection::Received, connection.socket, message,
+                            fault.describe());
         }
         if (!fault.any()) {
             co_return message;
@@ -79,14 +251,14 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Socket& socket, Connecti
             // As if this program died having read the message: the client sees the connection
             // close; logged as an ordinary hang-up, the fault line above says why.
             boost::system::error_code ignored;
-            socket.close(ignored);
+            connection.socket.shutdown(asio::socket_base::shutdown_both, ignored);
             throw boost::system::system_error(asio::error::eof);
         }
         if (fault.drop) {
             continue;
         }
         if (fault.delay.count() > 0) {
-            asio::steady_timer wait(io, fault.delay);
+            asio::steady_timer wait(connection.socket.get_executor(), fault.delay);
             co_await wait.async_wait(asio::use_awaitable);
         }
         if (fault.duplicate) {
@@ -96,14 +268,15 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Socket& socket, Connecti
     }
 }
 
-asio::awaitable<void> Daemon::Impl::write_with_faults(Socket& socket, ConnectionState& state,
-                                                      const Message& message) {
+asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Message message) {
+    ConnectionState& state = connection.state;
     const detail::FaultDecision fault = state.faults->next();
     if (config.trace) {
         detail::trace_frame(true, state.peer, message);
     }
     if (monitor) {
-        monitor->report(detail::MonitorDirection::Sent, socket, message, fault.describe());
+        monitor->report(detail::MonitorDirection::Sent, connection.socket, message,
+                        fault.describe());
     }
     if (fault.any()) {
         detail::log_fault(log, *state.faults, fault, true, message, state.peer);
@@ -112,47 +285,58 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Socket& socket, Connection
         co_return;
     }
     if (fault.delay.count() > 0) {
-        asio::steady_timer wait(io, fault.delay);
+        asio::steady_timer wait(connection.socket.get_executor(), fault.delay);
         co_await wait.async_wait(asio::use_awaitable);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
-    co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+    co_await send(connection, frame);
     if (fault.duplicate) {
-        co_await asio::async_write(socket, asio::buffer(frame), asio::use_awaitable);
+        co_await send(connection, frame);
     }
     if (fault.cut) {
         boost::system::error_code ignored;
-        socket.shutdown(asio::socket_base::shutdown_both, ignored);
-        socket.close(ignored);
+        connection.socket.shutdown(asio::socket_base::shutdown_both, ignored);
         throw boost::system::system_error(asio::error::eof);
     }
 }
 
 asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
-    const std::string peer = peer_name(socket);
-    connections.insert(&socket);
+    const auto connection = std::make_shared<Connection>(std::move(socket), limits);
+    Connection& c = *connection;
+    ConnectionState& state = c.state;
+    const std::string peer = peer_name(c.socket);
+    state.peer = peer;
+    state.native_handle = c.socket.native_handle();
+    {
+        const std::lock_guard lock(connections_mutex);
+        if (stopped) {
+            co_return; // shutdown() has shut the others already; this one closes unanswered
+        }
+        connections.insert(&state);
+    }
     ++connection_count;
     log.debug("connection from ", peer, " accepted");
-    auto state = std::make_shared<ConnectionState>();
-    state->peer = peer;
     if (faults) {
-        state->faults.emplace(faults->open());
+        state.faults.emplace(faults->open());
     }
+    bool abort_on_close = false;
     try {
+        // Replies are first written without waiting (send()); the reads stay asynchronous.
+        c.socket.non_blocking(true);
         Message connect;
         std::optional<std::string> header_problem;
         try {
-            connect = co_await read(socket, *state);
+            connect = co_await read(c);
         } catch (const ProtocolError& error) {
             header_problem = error.what();
         }
         if (header_problem) {
             // A Python daemon answers header-level failures with a marshal CONNECTFAIL (§5.3).
-            co_await write(socket, *state, fail_connect(nullptr, *header_problem));
+            co_await write(c, fail_connect(nullptr, *header_problem));
             throw ProtocolError(*header_problem);
         }
         std::optional<std::string> refusal;
-        const Message answer = handshake(connect, refusal);
+        Message answer = handshake(connect, refusal);
         const bool accepted = !refusal;
         // Logged before answering: once the client has its answer the daemon may be shut down
         // before this coroutine runs again.
@@ -163,47 +347,63 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         } else {
             log.debug("handshake from ", peer, " accepted");
         }
-        co_await write(socket, *state, answer);
-        // PYRO_COMMTIMEOUT: like a Pyro4 daemon, drop a client that stays silent that long. Its
-        // proxy reconnects on the next call.
-        asio::steady_timer idle(io);
-        const auto idle_limit = std::chrono::duration_cast<asio::steady_timer::duration>(
-            std::chrono::duration<double>(config.comm_timeout));
-        while (accepted) {
-            if (config.comm_timeout > 0) {
-                idle.expires_after(idle_limit);
-                idle.async_wait([&socket](const boost::system::error_code& error) {
-                    if (!error) {
-                        boost::system::error_code ignored;
-                        socket.close(ignored);
-                    }
-                });
+        co_await write(c, std::move(answer));
+        c.last_frame = Clock::now();
+        if (accepted && config.comm_timeout > 0) {
+            watch_idle(connection);
+        }
+        const std::size_t oneway_limit = std::max<std::size_t>(options.oneway_limit, 1);
+        while (accepted && !stopped) {
+            c.waiting_for_request = true;
+            Message request = co_await read(c);
+            c.waiting_for_request = false;
+            c.last_frame = Clock::now();
+            if (stopped) {
+                break; // shutting down: answer nothing more
             }
-            Message request = co_await read(socket, *state);
-            idle.cancel();
             verify_hmac(request, hmac_key); // after the handshake: close without answering
             if (request.type == MessageType::Ping) {
-                co_await write(
-                    socket, *state,
-                    reply_to(request, MessageType::Ping, request.serializer_id, "pong", 0, true));
+                co_await write(c, reply_to(request, MessageType::Ping, request.serializer_id,
+                                           "pong", 0, true));
             } else if (request.type != MessageType::Invoke) {
                 throw ProtocolError("invalid msg type " +
                                     std::to_string(static_cast<int>(request.type)) + " received");
             } else if (request.has_flag(flags::oneway)) {
-                // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED).
-                asio::post(workers, [this, state, request = std::move(request)] {
-                    (void)dispatch(request, *state, true);
-                });
+                if (!config.oneway_threaded) {
+                    // PYRO_ONEWAY_THREADED=false: in turn with the connection's other calls.
+                    (void)dispatch(request, state, true);
+                } else {
+                    // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED)
+                    // unless it already has oneway_limit calls running: then it waits, so one
+                    // client cannot fill the workers with its oneway calls.
+                    while (c.oneways_running >= oneway_limit && !stopped) {
+                        c.oneway_done.expires_at(Clock::time_point::max());
+                        (void)co_await c.oneway_done.async_wait(
+                            asio::as_tuple(asio::use_awaitable));
+                    }
+                    ++c.oneways_running;
+                    asio::post(io, [this, connection, request = std::move(request)]() mutable {
+                        run_oneway(connection, std::move(request));
+                    });
+                }
             } else {
-                Message reply = co_await asio::co_spawn(
-                    workers,
-                    [&]() -> asio::awaitable<Message> {
-                        co_return dispatch(request, *state, false);
-                    },
-                    asio::use_awaitable);
-                co_await write(socket, *state, reply);
+                // Called right here, on the thread that read the request: no hand-off. A slow
+                // method holds this thread only; the other workers serve the other clients.
+                Message reply = dispatch(request, state, false);
+                if (stopped) {
+                    break; // the daemon stopped during the call: it answers nothing more
+                }
+                co_await write(c, std::move(reply));
+            }
+            if (c.reader.has_buffered_bytes()) {
+                // The client has sent its next request already: step behind the connections
+                // that are waiting, so a pipelining client cannot keep this thread.
+                co_await asio::post(c.socket.get_executor(), asio::use_awaitable);
             }
         }
+    } catch (const Dropped& error) {
+        log.warning("connection from ", peer, " dropped: ", error.what());
+        abort_on_close = true;
     } catch (const boost::system::system_error& error) {
         // A client that hangs up, or our own shutdown, is no news; anything else was cut short.
         const bool expected = detail::is_normal_disconnect(error.code()) || stopped;
@@ -213,7 +413,18 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         log.log(stopped ? LogLevel::Debug : LogLevel::Warning, "closing connection from ", peer,
                 ": ", error.what());
     }
-    connections.erase(&socket);
+    c.idle.cancel();
+    c.send_watch.cancel();
+    {
+        const std::lock_guard lock(connections_mutex);
+        connections.erase(&state);
+    }
+    boost::system::error_code ignored;
+    if (abort_on_close) {
+        // A reset, not a FIN after the unsent reply: the kernel frees the reply's bytes too.
+        c.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    }
+    c.socket.close(ignored);
     --connection_count;
     log.debug("connection from ", peer, " closed");
 }

@@ -171,4 +171,29 @@ asio::awaitable<Message> async_read_message(Socket& socket, const MessageLimits&
     co_return reader.take();
 }
 
+bool FrameReader::parse() {
+    while (!reader_.has_message() && begin_ < end_) {
+        begin_ +=
+            reader_.feed(std::span<const std::uint8_t>(buffer_.data() + begin_, end_ - begin_));
+    }
+    return reader_.has_message();
+}
+
+asio::awaitable<Message> FrameReader::read(Socket& socket) {
+    // Small for the usual small requests (memory per connection), larger while a big frame
+    // arrives so it comes in fewer receives; the MessageReader keeps the frame itself.
+    constexpr std::size_t small_buffer = 8 * 1024;
+    constexpr std::size_t large_buffer = 64 * 1024;
+    while (!parse()) {
+        begin_ = 0; // parse() took every buffered byte
+        end_ = 0;
+        const std::size_t room = std::clamp(reader_.bytes_wanted(), small_buffer, large_buffer);
+        if (buffer_.size() < room) {
+            buffer_.resize(room);
+        }
+        end_ = co_await socket.async_read_some(asio::buffer(buffer_), asio::use_awaitable);
+    }
+    co_return reader_.take();
+}
+
 } // namespace pyro::detail

@@ -2,9 +2,12 @@
 // (IPv4/IPv6) and Unix sockets, address texts, friendly bind errors and frame I/O.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio.hpp>
 
@@ -42,5 +45,27 @@ void set_nodelay(Socket& socket);
 // really arrive.
 [[nodiscard]] boost::asio::awaitable<Message> async_read_message(Socket& socket,
                                                                  const MessageLimits& limits);
+
+// Reads the frames of one connection through a small buffer: one receive usually brings a whole
+// request (header and body together), and the daemon sees when the client has already sent the
+// next one (pipelining) so it can let other connections go first. Belongs to one connection.
+class FrameReader {
+public:
+    explicit FrameReader(const MessageLimits& limits) : reader_(limits) {}
+
+    // The next frame, from the bytes already buffered first. Throws ProtocolError /
+    // MessageTooLargeError for a bad header, boost::system::system_error for I/O errors.
+    [[nodiscard]] boost::asio::awaitable<Message> read(Socket& socket);
+    // Bytes of a further frame have already been received.
+    [[nodiscard]] bool has_buffered_bytes() const { return begin_ < end_; }
+
+private:
+    bool parse();
+
+    MessageReader reader_;
+    std::vector<std::uint8_t> buffer_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+};
 
 } // namespace pyro::detail

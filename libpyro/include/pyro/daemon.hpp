@@ -6,15 +6,23 @@
 //                                     "echo.server");
 //   daemon.request_loop();                              // serves until Ctrl-C or shutdown()
 //
-// One I/O thread multiplexes every connection; method calls run on a pool of worker threads, so
-// a slow method or a callback never stops other clients. Servants may be called from several
-// worker threads at once: protect their state. The Daemon itself is thread-safe.
+// How it serves: a pool of worker threads (DaemonOptions::worker_threads) runs every connection.
+// The thread that reads a request calls the servant method itself and writes the reply, so a
+// call costs no hand-off between threads; a slow method holds only its own thread, and the other
+// clients go on on the others. Connections are served fairly: each has at most one request (and
+// at most DaemonOptions::oneway_limit oneway calls) running, and a connection whose next request
+// is already waiting steps behind the others before it is served again. Accepting connections
+// and signals run on the thread that calls request_loop(), which never runs a servant method.
+// Servants may be called from several threads at once: protect their state. The Daemon itself
+// is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +47,24 @@ struct DaemonOptions {
     std::optional<std::string> hmac_key; // default: config.hmac_key
     std::size_t worker_threads = 0;      // 0: min(config.threadpool_size, 16)
     std::optional<Logger> logger;        // default: Logger(config) (log.hpp)
+
+    // Oneway calls of one connection that may run at once (with PYRO_ONEWAY_THREADED, the
+    // default); when that many run, the daemon reads nothing more from that connection until one
+    // ends, so a client flooding oneway calls delays the others by at most this many calls.
+    std::size_t oneway_limit = 4;
+    // Bounded output. A connection holds at most one unsent reply and reads no request while
+    // it waits to send it. A client that takes no byte of its reply for send_timeout is dropped
+    // (one WARNING line): send_timeout 0 means PYRO_COMMTIMEOUT when that is set, else 30 s.
+    // When the unsent replies of all connections together exceed output_budget bytes, any
+    // connection whose client has taken nothing for 1 s (or send_timeout, if shorter) is
+    // dropped at once, so clients that ask for large answers and never read cannot make the
+    // server grow much beyond output_budget.
+    std::chrono::milliseconds send_timeout{0};
+    std::size_t output_budget = 64u * 1024u * 1024u;
+    // On shutdown the daemon closes every connection at once and waits this long for servant
+    // methods still running; then request_loop() returns without them (one WARNING line; their
+    // threads finish in the background and their results are not sent).
+    std::chrono::milliseconds shutdown_grace{500};
 };
 
 class Daemon {
@@ -91,15 +117,23 @@ public:
     // Object ids in registration order, "Pyro.Daemon" first.
     [[nodiscard]] std::vector<std::string> registered() const;
 
-    // From now on SIGINT/SIGTERM (Ctrl-C, kill) make request_loop() return cleanly, even when
-    // they arrive before it runs: call this before announcing that the server is ready. Until
-    // request_loop() has returned, the signals no longer end the program by themselves.
+    // From now on SIGINT, SIGTERM and SIGHUP (Ctrl-C, kill, a closed terminal) make
+    // request_loop() return cleanly, even when they arrive before it runs: call this before
+    // announcing that the server is ready. Until request_loop() has returned, the signals no
+    // longer end the program by themselves.
     void handle_signals();
-    // Serves on the calling thread until shutdown() or, with handle_signals (which it calls),
-    // SIGINT/SIGTERM; then restores the signals' default action.
+    // Serves until shutdown() or, with handle_signals (which it calls), one of its signals; then
+    // restores the signals' default action. Blocks; the calling thread accepts connections and
+    // takes the signals, the worker threads serve. Returns within shutdown_grace of the stop
+    // (plus a few milliseconds) whatever servant methods are doing.
     void request_loop(bool handle_signals = true);
-    // Stops request_loop or the background thread; thread-safe, callable from a servant.
+    // Stops request_loop or the background thread: no new connection is accepted and no reply
+    // sent from then on. Thread-safe, callable from a servant; does not wait.
     void shutdown();
+    // Requested once shutdown() has been called (or a handled signal came). A servant method
+    // that may run long polls it (stop_requested()) or registers a std::stop_callback, and
+    // returns early, so that the daemon stops within shutdown_grace. Thread-safe.
+    [[nodiscard]] std::stop_token stop_token() const noexcept;
 
     // Serves on a background thread until the handle is destroyed (or shutdown()).
     class Background {
