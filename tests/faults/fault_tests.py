@@ -270,7 +270,8 @@ class World:
     def start(self, label, argv, env=None):
         started = Program(label, argv, env or self.env)
         self.programs.append(started)
-        note("started %s (pid %d): %s" % (label, started.pid, " ".join(argv)))
+        note("started %s (pid %d): %s"
+             % (label, started.pid, " ".join(argv).replace("\n", "; ")))
         return started
 
     def start_name_server(self):
@@ -638,15 +639,19 @@ def disconnect_mid_reply(options, target):
             if read_reply(sock, 5).msg_type != MSG_CONNECTOK:
                 raise Failure("no CONNECTOK")
             sock.sendall(call)
+            sock.settimeout(30)  # a Debug build takes seconds to decode and encode 8 MiB
+            started = time.monotonic()
             head = receive_exactly(sock, 4096)
+            first = time.monotonic() - started
             size = HEADER.unpack(head[:HEADER.size])[5]
             if ending == "close":
                 sock.close()
             else:
                 reset_close(sock)
-            report("%s to %s: read 4 KiB of a %d-byte reply, then %s" % (
-                "list() of 1500 long names" if target == "ns" else "echo of 8 MiB", target,
-                size, "closed" if ending == "close" else "reset the connection"))
+            report("%s to %s: read 4 KiB of a %d-byte reply (first bytes after %.2f s), then "
+                   "%s" % ("list() of 1500 long names" if target == "ns" else "echo of 8 MiB",
+                           target, size, first,
+                           "closed" if ending == "close" else "reset the connection"))
         time.sleep(0.3)
         world.expect_recovered("a client that left mid-reply")
 
