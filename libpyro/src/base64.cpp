@@ -1,5 +1,6 @@
 #include "base64.hpp"
 
+#include <array>
 #include <cstdint>
 
 namespace pyro::detail {
@@ -10,26 +11,28 @@ constexpr std::string_view alphabet =
 } // namespace
 
 std::string base64_encode(const Bytes& data) {
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
+    // Written into a sized buffer: appending char by char made megabyte payloads slow (issue 12).
+    std::string out((data.size() + 2) / 3 * 4, '=');
+    char* dest = out.data();
     std::size_t i = 0;
     for (; i + 2 < data.size(); i += 3) {
         const std::uint32_t chunk = (std::uint32_t{data[i]} << 16) |
                                     (std::uint32_t{data[i + 1]} << 8) | std::uint32_t{data[i + 2]};
-        out += alphabet[(chunk >> 18) & 0x3F];
-        out += alphabet[(chunk >> 12) & 0x3F];
-        out += alphabet[(chunk >> 6) & 0x3F];
-        out += alphabet[chunk & 0x3F];
+        *dest++ = alphabet[(chunk >> 18) & 0x3F];
+        *dest++ = alphabet[(chunk >> 12) & 0x3F];
+        *dest++ = alphabet[(chunk >> 6) & 0x3F];
+        *dest++ = alphabet[chunk & 0x3F];
     }
     if (const std::size_t rest = data.size() - i; rest > 0) {
         std::uint32_t chunk = std::uint32_t{data[i]} << 16;
         if (rest == 2) {
             chunk |= std::uint32_t{data[i + 1]} << 8;
         }
-        out += alphabet[(chunk >> 18) & 0x3F];
-        out += alphabet[(chunk >> 12) & 0x3F];
-        out += rest == 2 ? alphabet[(chunk >> 6) & 0x3F] : '=';
-        out += '=';
+        *dest++ = alphabet[(chunk >> 18) & 0x3F];
+        *dest++ = alphabet[(chunk >> 12) & 0x3F];
+        if (rest == 2) {
+            *dest = alphabet[(chunk >> 6) & 0x3F];
+        }
     }
     return out;
 }
@@ -38,26 +41,38 @@ std::optional<Bytes> base64_decode(std::string_view text) {
     if (text.size() % 4 != 0) {
         return std::nullopt;
     }
-    Bytes out;
-    out.reserve(text.size() / 4 * 3);
+    static constexpr std::array<std::int8_t, 256> sextet = [] {
+        std::array<std::int8_t, 256> table{};
+        table.fill(-1);
+        for (std::size_t i = 0; i < alphabet.size(); ++i) {
+            table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+        }
+        return table;
+    }();
+    // Only canonical text: at most two '=' at the very end, and no stray bits before them
+    // (what base64_encode would write).
+    std::size_t padding = 0;
+    if (!text.empty() && text.back() == '=') {
+        padding = text[text.size() - 2] == '=' ? 2 : 1;
+    }
+    const std::size_t data_chars = text.size() - padding;
+    Bytes out(text.size() / 4 * 3 - padding);
+    std::uint8_t* dest = out.data();
     std::uint32_t buffer = 0;
     int bits = 0;
-    std::size_t i = 0;
-    for (; i < text.size() && text[i] != '='; ++i) {
-        const auto position = alphabet.find(text[i]);
-        if (position == std::string_view::npos) {
+    for (std::size_t i = 0; i < data_chars; ++i) {
+        const std::int8_t value = sextet[static_cast<unsigned char>(text[i])];
+        if (value < 0) {
             return std::nullopt;
         }
-        buffer = (buffer << 6) | static_cast<std::uint32_t>(position);
+        buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out.push_back(static_cast<std::uint8_t>((buffer >> bits) & 0xFF));
+            *dest++ = static_cast<std::uint8_t>((buffer >> bits) & 0xFF);
         }
     }
-    // Only canonical text: at most two '=' at the very end and no stray bits.
-    if (text.size() - i > 2 || text.find_first_not_of('=', i) != std::string_view::npos ||
-        base64_encode(out) != text) {
+    if ((buffer & ((1U << bits) - 1)) != 0) {
         return std::nullopt;
     }
     return out;

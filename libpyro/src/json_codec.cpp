@@ -39,6 +39,10 @@ std::string float_text(double d) {
     return detail::python_float_repr(d);
 }
 
+bool needs_json_escape(char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
 void write_string(std::string& out, std::string_view text) {
     // Byte-wise escaping is safe once the text is valid UTF-8: every byte of a multi-byte
     // sequence is >= 0x80 and goes out raw, as ensure_ascii=False does.
@@ -46,8 +50,21 @@ void write_string(std::string& out, std::string_view text) {
         throw SerializeError("json: str is not valid UTF-8");
     }
     static constexpr char hex_digits[] = "0123456789abcdef";
+    out.reserve(out.size() + text.size() + 2);
     out += '"';
-    for (const char c : text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        // Runs that need no escape go out in one piece (issue 12: large payloads).
+        std::size_t run_end = pos;
+        while (run_end < text.size() && !needs_json_escape(text[run_end])) {
+            ++run_end;
+        }
+        out.append(text.substr(pos, run_end - pos));
+        if (run_end == text.size()) {
+            break;
+        }
+        const char c = text[run_end];
+        pos = run_end + 1;
         switch (c) {
         case '"':
             out += "\\\"";

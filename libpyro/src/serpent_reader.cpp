@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -181,6 +182,27 @@ std::optional<double> python_float_from_text(std::string_view text) {
     return negative ? -result : result;
 }
 
+// How many bytes at the start of text are ASCII other than NUL, eight at a time: the fast path of
+// the encoding check, which reads every byte of a payload (issue 12).
+std::size_t plain_ascii_prefix(std::string_view text) {
+    constexpr std::uint64_t low_bits = 0x0101010101010101ULL;
+    constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+    std::size_t pos = 0;
+    while (text.size() - pos >= 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + pos, sizeof word);
+        // A byte >= 0x80, or a zero byte (the classic has-zero-byte test), ends the fast path.
+        if (((word | ((word - low_bits) & ~word)) & high_bits) != 0) {
+            break;
+        }
+        pos += 8;
+    }
+    while (pos < text.size() && text[pos] != '\0' && static_cast<unsigned char>(text[pos]) < 0x80) {
+        ++pos;
+    }
+    return pos;
+}
+
 class Reader {
 public:
     explicit Reader(std::string_view text) : text_(text) {}
@@ -238,6 +260,10 @@ private:
     void check_encoding() const {
         std::size_t pos = 0;
         while (pos < text_.size()) {
+            pos += plain_ascii_prefix(text_.substr(pos));
+            if (pos == text_.size()) {
+                break;
+            }
             const auto byte = static_cast<unsigned char>(text_[pos]);
             if (byte == 0) {
                 fail_at("NUL byte", pos, "Python refuses serpent text containing 0-bytes");
@@ -603,10 +629,21 @@ private:
                 if (prefix.bytes && static_cast<unsigned char>(c) >= 0x80) {
                     fail_at("non-ASCII character in a bytes literal", pos_);
                 }
-                out += c;
-                ++pos_;
+                // The rest of the run of ordinary characters goes in one piece (issue 12).
+                std::size_t end = pos_ + 1;
+                while (end < text_.size() && is_ordinary(text_[end], quote, prefix.bytes)) {
+                    ++end;
+                }
+                out.append(text_.substr(pos_, end - pos_));
+                pos_ = end;
             }
         }
+    }
+
+    // A character inside a string literal that stands for itself.
+    static bool is_ordinary(char c, char quote, bool bytes) {
+        return c != quote && c != '\\' && c != '\n' && c != '\r' &&
+               (!bytes || static_cast<unsigned char>(c) < 0x80);
     }
 
     void read_escape(std::string& out, StringPrefix prefix, char quote, std::size_t literal_start) {
@@ -831,7 +868,13 @@ private:
             return std::nullopt;
         }
         const std::string& data = entries[0].second.as_string();
-        if (text_.substr(start, pos_ - start) != "{'data': '" + data + "', 'encoding': 'base64'}") {
+        // Compared piece by piece: the data may be megabytes, not worth a copy.
+        constexpr std::string_view head = "{'data': '";
+        constexpr std::string_view tail = "', 'encoding': 'base64'}";
+        const std::string_view written = text_.substr(start, pos_ - start);
+        if (written.size() != head.size() + data.size() + tail.size() ||
+            !written.starts_with(head) || !written.ends_with(tail) ||
+            written.substr(head.size(), data.size()) != data) {
             return std::nullopt;
         }
         return detail::base64_decode(data);

@@ -1,5 +1,7 @@
 #include "str_repr.hpp"
 
+#include <array>
+
 #include "unicode_printable.hpp"
 #include "utf8.hpp"
 
@@ -16,15 +18,37 @@ void append_hex_escape(std::string& out, char marker, char32_t code_point, int d
     }
 }
 
+// Bytes that repr() writes unchanged whatever the quote: printable ASCII except both quotes and
+// the backslash.
+constexpr std::array<bool, 256> plain_ascii = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x7F; ++c) {
+        table[static_cast<std::size_t>(c)] = c != '\'' && c != '"' && c != '\\';
+    }
+    return table;
+}();
+
 } // namespace
 
 void append_str_repr(std::string& out, std::string_view text) {
     const bool has_single = text.find('\'') != std::string_view::npos;
     const bool has_double = text.find('"') != std::string_view::npos;
     const char quote = has_single && !has_double ? '"' : '\'';
+    out.reserve(out.size() + text.size() + 2);
     out += quote;
     std::size_t pos = 0;
     while (pos < text.size()) {
+        // Runs of plain ASCII go out in one piece: the common case, and per-code-point work
+        // on a megabyte of text was the cost of large payloads (issue 12).
+        std::size_t run_end = pos;
+        while (run_end < text.size() && plain_ascii[static_cast<unsigned char>(text[run_end])]) {
+            ++run_end;
+        }
+        if (run_end > pos) {
+            out.append(text.substr(pos, run_end - pos));
+            pos = run_end;
+            continue;
+        }
         const std::size_t start = pos;
         const auto code_point = next_code_point(text, pos);
         if (!code_point) {

@@ -15,6 +15,9 @@ namespace pyro::detail {
 
 [[nodiscard]] bool is_valid_utf8(std::string_view text);
 
+// How many bytes at the start of text are ASCII (< 0x80); checks a word at a time.
+[[nodiscard]] std::size_t ascii_prefix_length(std::string_view text);
+
 // Appends the UTF-8 form of a Unicode scalar value (not a surrogate, at most U+10FFFF).
 void append_utf8(std::string& out, char32_t code_point);
 

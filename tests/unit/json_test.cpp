@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +86,32 @@ TEST(JsonWriter, Scalars) {
     EXPECT_EQ(to_json(Value(std::numeric_limits<std::uint64_t>::max())), "18446744073709551615");
     EXPECT_EQ(to_json(Value::big_int("-1267650600228229401496703205376")),
               "-1267650600228229401496703205376");
+}
+
+// Long payloads (issue 12): the bulk copy of plain runs must escape exactly as the
+// per-character rules do, wherever an escape falls.
+TEST(JsonWriter, LongStringsEscapeAsPerCharacter) {
+    const std::vector<std::string> pool = {"x",    "\"", "\\",         "\n", "\x01",
+                                           "\x1f", "é",  "\U0001F600", "/",  "'"};
+    std::mt19937 random(7);
+    for (int round = 0; round < 20; ++round) {
+        std::string text;
+        std::string inner;
+        for (int i = 0; i < 300; ++i) {
+            const std::string& piece = random() % 4 == 0 ? pool[random() % pool.size()] : pool[0];
+            const std::size_t repeat = piece == pool[0] ? random() % 20 : 1;
+            for (std::size_t r = 0; r < repeat; ++r) {
+                text += piece;
+                const std::string one = to_json(Value(piece));
+                inner += one.substr(1, one.size() - 2);
+            }
+        }
+        EXPECT_EQ(to_json(Value(text)), "\"" + inner + "\"") << "round " << round;
+        EXPECT_EQ(from_json(to_json(Value(text))), Value(text)) << "round " << round;
+    }
+    const std::string megabyte(1 << 20, 'x');
+    EXPECT_EQ(to_json(Value(megabyte)), "\"" + megabyte + "\"");
+    EXPECT_EQ(from_json("\"" + megabyte + "\""), Value(megabyte));
 }
 
 TEST(JsonWriter, FloatsAsPythonRepr) {

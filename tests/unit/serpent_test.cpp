@@ -200,6 +200,106 @@ TEST(SerpentWriter, NestingLimitMatchesTheReader) {
 
 // ------------------------------------------------------------------------------------ reader
 
+// --- Long payloads (issue 12): the bulk fast paths must write and read exactly what the
+// per-character rules do, wherever a special character falls relative to a run or a word.
+
+// A long text of pieces drawn from pool (pool[0] the plain one), and its expected repr built
+// piece by piece from the literals of the single pieces.
+std::pair<std::string, std::string> long_text(const std::vector<std::string>& pool,
+                                              std::size_t pieces, unsigned seed) {
+    std::mt19937 random(seed);
+    std::vector<std::string> chosen;
+    for (std::size_t i = 0; i < pieces; ++i) {
+        // Mostly long plain runs, now and then a special piece.
+        const std::string& piece = random() % 4 == 0 ? pool[random() % pool.size()] : pool[0];
+        const std::size_t repeat = piece == pool[0] ? random() % 20 : 1;
+        chosen.insert(chosen.end(), repeat, piece);
+    }
+    std::string text;
+    for (const auto& piece : chosen) {
+        text += piece;
+    }
+    const bool single = text.find('\'') != std::string::npos;
+    const bool dbl = text.find('"') != std::string::npos;
+    const char quote = single && !dbl ? '"' : '\'';
+    std::string expected(1, quote);
+    for (const auto& piece : chosen) {
+        if (piece == "'" || piece == "\"") {
+            expected += (piece[0] == quote ? "\\" : "") + piece;
+        } else {
+            const std::string one = literal(Value(piece));
+            expected += one.substr(1, one.size() - 2);
+        }
+    }
+    expected += quote;
+    return {text, expected};
+}
+
+TEST(SerpentLongPayloads, StringsWriteAsPerCharacterRepr) {
+    const std::vector<std::string> no_double = {
+        "x",    "'",    "\\", "\n", "\t",     std::string(1, '\0'),
+        "\x01", "\x7f", "é",  "€",  "\u2028", "\U0001F600"};
+    const std::vector<std::string> both = {"ab", "'", "\"", "\\", "\r", "ñ"};
+    for (const auto* pool : {&no_double, &both}) {
+        for (unsigned seed = 1; seed <= 20; ++seed) {
+            const auto [text, expected] = long_text(*pool, 400, seed);
+            EXPECT_EQ(literal(Value(text)), expected) << "seed " << seed;
+            EXPECT_EQ(from_serpent(to_serpent(Value(text))), Value(text)) << "seed " << seed;
+        }
+    }
+}
+
+TEST(SerpentLongPayloads, MegabyteStringsAndBytesRoundTrip) {
+    const std::string text(1 << 20, 'x');
+    EXPECT_EQ(to_serpent(Value(text)), std::string(header) + "'" + text + "'");
+    EXPECT_EQ(from_serpent(to_serpent(Value(text))), Value(text));
+    Bytes bytes(1 << 20);
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        bytes[i] = static_cast<std::uint8_t>(i * 7 + i / 256);
+    }
+    EXPECT_EQ(from_serpent(to_serpent(Value(bytes))), Value(bytes));
+    for (std::size_t size = 0; size < 40; ++size) {
+        const Bytes small(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(size));
+        EXPECT_EQ(from_serpent(to_serpent(Value(small))), Value(small)) << size;
+    }
+}
+
+TEST(SerpentLongPayloads, OnlyCanonicalBase64IsReadAsBytes) {
+    const auto read = [](std::string_view data) {
+        return from_serpent(std::string(header) + "{'data': '" + std::string(data) +
+                            "', 'encoding': 'base64'}");
+    };
+    EXPECT_EQ(read("YQ=="), Value(Bytes{'a'}));
+    EXPECT_EQ(read("YWI="), Value(Bytes{'a', 'b'}));
+    EXPECT_EQ(read(""), Value(Bytes{}));
+    // Stray bits before the padding, misplaced or extra '=', bad characters, bad length: a dict.
+    for (const std::string_view bad :
+         {"YR==", "YWJ=", "Y===", "====", "YQ=a", "=YQ=", "YQ", "Y!==", "YWJj YQ==", "YQ==YQ=="}) {
+        EXPECT_TRUE(read(bad).is_dict()) << bad;
+    }
+}
+
+TEST(SerpentLongPayloads, EncodingChecksFindEveryBadByte) {
+    // The word-at-a-time check must see a NUL or a bad UTF-8 byte at any position of a word.
+    for (std::size_t at = 0; at < 24; ++at) {
+        std::string text = std::string(header) + "'" + std::string(40, 'x') + "'";
+        const std::size_t offset = header.size() + 1 + at;
+        text[offset] = '\0';
+        try {
+            (void)from_serpent(text);
+            ADD_FAILURE() << "NUL at " << offset << " accepted";
+        } catch (const SerializeError& e) {
+            EXPECT_NE(std::string(e.what()).find("NUL byte at offset " + std::to_string(offset)),
+                      std::string::npos)
+                << e.what();
+        }
+        text[offset] = '\xff';
+        EXPECT_THROW((void)from_serpent(text), SerializeError) << "0xff at " << offset;
+        text[offset] = 'y';
+        EXPECT_EQ(from_serpent(text).as_string()[at], 'y');
+    }
+}
+
 TEST(SerpentReader, HeaderAndWhitespace) {
     EXPECT_EQ(from_serpent("# serpent utf-8 python3.2\n{'a':1}"), Value::dict({{"a", 1}}));
     EXPECT_EQ(from_serpent("{'a':1}"), Value::dict({{"a", 1}}));
