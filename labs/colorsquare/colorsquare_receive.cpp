@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,14 @@
 #include "square_window.hpp"
 
 using colorsquare::Rgb;
+
+namespace {
+// SDL turns Ctrl-C (SIGINT) and SIGTERM into SDL_QUIT, but not SIGHUP (the terminal closing),
+// whose default would end the program with its name left behind. The handler only sets a flag
+// (all a signal handler may safely do); the event loop reads it each time it wakes.
+volatile std::sig_atomic_t hung_up = 0;
+extern "C" void on_hangup(int /*signal*/) { hung_up = 1; }
+} // namespace
 
 // [handout:set_color]
 // The remote object. Its methods run on the daemon's worker threads, possibly several at once,
@@ -88,8 +97,11 @@ int main(int argc, char** argv) {
         app.add_flag("--test-hooks", test_hooks,
                      "also expose pixel_at_center() and save_screenshot(path), for tests");
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::add_name_options(app, options, "example.colorsquare");
         labkit::parse_command_line(app, options, argc, argv);
-        const std::string name = "example.colorsquare";
+        const std::string& name = options.name;
+
+        std::signal(SIGHUP, on_hangup);
 
         // 1. Find the name server first: without it no transmitter could find us.
         // [handout:todo.find_ns]
@@ -133,7 +145,7 @@ int main(int argc, char** argv) {
 
         // 4. Publish the URI under a well-known name, then serve calls on background threads.
         // [handout:todo.register]
-        labkit::register_name(ns, name, uri, options.config);
+        labkit::register_name(ns, uri, options);
         // [/handout:todo.register]
         auto serving = daemon.run_in_background();
         std::cout << "Colour square ready. Object URI: " << uri.str() << std::endl;
@@ -142,9 +154,10 @@ int main(int argc, char** argv) {
 
         // [handout:event-loop]
         // 5. The event loop: redraw when woken, stop when the window closes. SDL turns Ctrl-C
-        //    (SIGINT) and SIGTERM into the same SDL_QUIT event as the window's close button.
+        //    (SIGINT) and SIGTERM into the same SDL_QUIT event as the window's close button;
+        //    SIGHUP (the terminal closed) sets `hung_up`.
         window.draw(square->colour());
-        for (bool running = true; running;) {
+        for (bool running = true; running && hung_up == 0;) {
             SDL_Event event;
             if (SDL_WaitEventTimeout(&event, 250) == 0) {
                 continue; // nothing happened; waking up now and then lets a signal through

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace labkit {
 
@@ -20,6 +21,17 @@ void add_lab_options(CLI::App& app, LabOptions& options, bool serves_objects) {
                        "port this program listens on (default: any free port)")
             ->check(CLI::Range(0, 65535));
     }
+}
+
+void add_name_options(CLI::App& app, LabOptions& options, const std::string& default_name) {
+    options.name = default_name;
+    app.add_option("--name", options.name,
+                   "the name to register in the name server (default: " + default_name + ")")
+        ->check([](const std::string& name) {
+            return name.empty() ? std::string("the name must not be empty") : std::string();
+        });
+    app.add_flag("--replace", options.replace,
+                 "take the name over even when a running server holds it");
 }
 
 void parse_command_line(CLI::App& app, LabOptions& options, int argc, char** argv) {
@@ -54,21 +66,39 @@ pyro::NameServer find_name_server(const LabOptions& options) {
     return pyro::locate_ns(options.config, options.ns_host, options.ns_port);
 }
 
-void register_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri,
-                   const pyro::Config& config) {
+void register_name(pyro::NameServer& ns, const pyro::Uri& uri, const LabOptions& options) {
+    const std::string& name = options.name;
+    std::optional<pyro::Uri> holder;
     try {
-        const pyro::Uri existing = ns.lookup(name);
-        if (existing != uri) {
-            pyro::Proxy other(existing, config);
-            other.set_timeout(std::chrono::seconds(2));
-            other.ping(); // throws when nobody answers there any more
-            std::cout << "Note: '" << name << "' was registered to another running object ("
-                      << existing.str() << "); replacing it with this one." << std::endl;
-        }
+        holder = ns.lookup(name);
     } catch (const pyro::NamingError&) {
         // Not registered yet: the usual case.
-    } catch (const pyro::CommunicationError&) {
-        // Registered to a server that is gone: replacing it is what the student wants.
+    }
+    if (holder && *holder != uri) {
+        bool answers = true;
+        try {
+            pyro::Proxy other(*holder, options.config);
+            other.set_timeout(std::chrono::seconds(2));
+            other.ping();
+        } catch (const pyro::CommunicationError&) {
+            answers = false; // nobody there any more: a server that stopped without cleaning up
+        } catch (const pyro::PyroError&) {
+            // It answered, if only to refuse us (another HMAC key, say): it is alive.
+        }
+        if (!answers) {
+            std::cout << "Note: '" << name << "' was registered to " << holder->str()
+                      << ", which does not answer (a server that was stopped without removing "
+                         "its name); replacing it."
+                      << std::endl;
+        } else if (options.replace) {
+            std::cout << "Note: '" << name << "' was registered to the running server "
+                      << holder->str() << "; --replace takes the name over." << std::endl;
+        } else {
+            throw pyro::NamingError("'" + name + "' is already registered to a running server (" +
+                                    holder->str() +
+                                    "); start this one under another name with --name NAME, or "
+                                    "take the name over with --replace");
+        }
     }
     ns.register_name(name, uri);
 }

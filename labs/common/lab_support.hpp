@@ -19,11 +19,16 @@ struct LabOptions {
     std::optional<int> ns_port;         // --ns-port, else PYRO_NS_PORT
     std::optional<std::string> host;    // --host: where this program's daemon listens
     int port = 0;                       // --port: 0 = any free port
+    std::string name;                   // --name: the name a server registers (servers only)
+    bool replace = false;               // --replace: take the name over from a running server
     pyro::Config config;                // PYRO_* settings, read once
 };
 
 // A CLI11 app with the name server options; `serves_objects` adds --host/--port.
 void add_lab_options(CLI::App& app, LabOptions& options, bool serves_objects);
+
+// For programs that register a name: --name NAME (default `default_name`) and --replace.
+void add_name_options(CLI::App& app, LabOptions& options, const std::string& default_name);
 
 // Parses the command line. On --help prints the help and exits 0; on a mistake prints one line
 // ("echo-client: error: …; see --help") and exits 2. Reads the PYRO_* environment into
@@ -37,10 +42,13 @@ void parse_command_line(CLI::App& app, LabOptions& options, int argc, char** arg
 // with where it looked and how to start one.
 [[nodiscard]] pyro::NameServer find_name_server(const LabOptions& options);
 
-// Registers `name` → uri. When the name already points to another object that still answers (a
-// classmate's server on a shared name server), says so on stdout before replacing it.
-void register_name(pyro::NameServer& ns, const std::string& name, const pyro::Uri& uri,
-                   const pyro::Config& config);
+// Registers options.name → uri, the kit's takeover policy for a shared name server:
+// - the name is free, or held by an object that no longer answers a ping (a server that was
+//   killed): registers it, with a printed note in the second case;
+// - held by an object that answers (a classmate's running server): throws NamingError naming the
+//   holder's URI and the two ways out (--name NAME, --replace), unless options.replace is set,
+//   which takes the name over with a printed note.
+void register_name(pyro::NameServer& ns, const pyro::Uri& uri, const LabOptions& options);
 
 // Removes `name` from the name server, but only while it still points to `uri`: when a
 // classmate's server has taken the name over since, it stays theirs.

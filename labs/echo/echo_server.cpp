@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
         CLI::App app{"Serves an echo object under the name 'echo.server'."};
         labkit::LabOptions options;
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::add_name_options(app, options, "echo.server");
         labkit::parse_command_line(app, options, argc, argv);
 
         // [handout:server]
@@ -42,10 +43,10 @@ int main(int argc, char** argv) {
                                    pyro::methods<EchoServer>().expose("echo", &EchoServer::echo));
 
         // 3. Publish the object's URI under a well-known name.
-        labkit::register_name(ns, "echo.server", uri, options.config);
+        labkit::register_name(ns, uri, options);
         // [/handout:todo.register]
         std::cout << "Echo server ready. Object URI: " << uri.str() << std::endl;
-        std::cout << "Registered as 'echo.server'. Press Ctrl-C to stop." << std::endl;
+        std::cout << "Registered as '" << options.name << "'. Press Ctrl-C to stop." << std::endl;
         // [/handout:server]
 
         // [handout:serve]
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
         daemon.request_loop();
         std::cout << "Echo server stopped." << std::endl;
         // [handout:todo.unregister]
-        labkit::unregister_name(ns, "echo.server", uri);
+        labkit::unregister_name(ns, options.name, uri);
         // [/handout:todo.unregister]
         // [/handout:serve]
         return 0;

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
         CLI::App app{"Serves 'example.remote.object' with greet(name) and add(a, b)."};
         labkit::LabOptions options;
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::add_name_options(app, options, "example.remote.object");
         labkit::parse_command_line(app, options, argc, argv);
 
         // [handout:todo.find_ns]
@@ -52,15 +53,15 @@ int main(int argc, char** argv) {
         // [/handout:todo.expose]
         // [/handout:register]
         // [handout:todo.register]
-        labkit::register_name(ns, "example.remote.object", uri, options.config);
+        labkit::register_name(ns, uri, options);
         // [/handout:todo.register]
         std::cout << "Remote object ready. Object URI: " << uri.str() << std::endl;
-        std::cout << "Registered as 'example.remote.object'. Press Ctrl-C to stop." << std::endl;
+        std::cout << "Registered as '" << options.name << "'. Press Ctrl-C to stop." << std::endl;
 
         daemon.request_loop();
         std::cout << "Remote object stopped." << std::endl;
         // [handout:todo.unregister]
-        labkit::unregister_name(ns, "example.remote.object", uri);
+        labkit::unregister_name(ns, options.name, uri);
         // [/handout:todo.unregister]
         return 0;
     });

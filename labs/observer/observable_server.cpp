@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
         CLI::App app{"Serves 'example.observable': observers register, a notifier notifies."};
         labkit::LabOptions options;
         labkit::add_lab_options(app, options, /*serves_objects=*/true);
+        labkit::add_name_options(app, options, "example.observable");
         labkit::parse_command_line(app, options, argc, argv);
 
         // [handout:todo.find_ns]
@@ -95,15 +96,15 @@ int main(int argc, char** argv) {
         // [/handout:todo.expose]
         // [/handout:expose]
         // [handout:todo.register]
-        labkit::register_name(ns, "example.observable", uri, options.config);
+        labkit::register_name(ns, uri, options);
         // [/handout:todo.register]
         std::cout << "Observable ready. Object URI: " << uri.str() << std::endl;
-        std::cout << "Registered as 'example.observable'. Press Ctrl-C to stop." << std::endl;
+        std::cout << "Registered as '" << options.name << "'. Press Ctrl-C to stop." << std::endl;
 
         daemon.request_loop();
         std::cout << "Observable stopped." << std::endl;
         // [handout:todo.unregister]
-        labkit::unregister_name(ns, "example.observable", uri);
+        labkit::unregister_name(ns, options.name, uri);
         // [/handout:todo.unregister]
         return 0;
     });

@@ -42,6 +42,8 @@ Pyro4.config.COMMTIMEOUT = 5.0
 SCENARIO_BUDGET = 40  # seconds; a scenario that takes longer fails (and is cleaned up)
 STOP_TIMEOUT = 5  # seconds a server gets to stop after Ctrl-C
 QUOTED_LINES = 15  # how much of a program's output a failure message quotes
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM (kill)",
+                signal.SIGHUP: "SIGHUP (its terminal closed)"}
 
 
 class Failure(Exception):
@@ -205,24 +207,27 @@ class Lab:
 
     # -- checks ---------------------------------------------------------------------------------
 
-    def interrupt(self, server, name=None):
-        """Ctrl-C: the server must stop with exit code 0 and take its name out."""
+    def interrupt(self, server, name=None, signum=signal.SIGINT):
+        """Ctrl-C (or the terminal closing, SIGHUP, or `kill`, SIGTERM): the server must stop
+        with exit code 0 and take its name out."""
         # Sent right after the ready line: a server must handle Ctrl-C from the moment it says
         # it is ready (libpyro's Daemon::handle_signals; Python installs its handler at start).
-        print("  Ctrl-C (SIGINT) to %s (pid %d)" % (server.label, server.pid), flush=True)
-        os.kill(server.pid, signal.SIGINT)
+        how = STOP_SIGNALS[signum]
+        print("  %s to %s (pid %d)" % (how, server.label, server.pid), flush=True)
+        os.kill(server.pid, signum)
         code = server.wait_exit(STOP_TIMEOUT)
         if code is None:
-            raise Failure("%s was still running %d s after Ctrl-C (SIGINT); expected it to stop"
-                          % (server.label, STOP_TIMEOUT), server)
+            raise Failure("%s was still running %d s after %s; expected it to stop"
+                          % (server.label, STOP_TIMEOUT, how), server)
         if code != 0:
-            raise Failure("%s ended with %s after Ctrl-C (SIGINT); expected exit code 0"
-                          % (server.label, server.state()), server)
+            raise Failure("%s ended with %s after %s; expected exit code 0"
+                          % (server.label, server.state(), how), server)
         if name is not None:
             left = self.lookup(name)
             if left is not None:
-                raise Failure("%s stopped but '%s' is still registered in the name server (%s); "
-                              "expected it to remove its name" % (server.label, name, left), server)
+                raise Failure("%s stopped after %s but '%s' is still registered in the name "
+                              "server (%s); expected it to remove its name"
+                              % (server.label, how, name, left), server)
 
 
 def expect_success(program):
@@ -312,35 +317,55 @@ def echo_sigint(o):
         lab.interrupt(server, "echo.server")
 
 
+def echo_sighup(o):
+    """Closing the server's terminal (SIGHUP), or `kill` (SIGTERM), stops it like Ctrl-C."""
+    stop_like_ctrl_c(o, "echo server", o.echo_server, "echo.server")
+
+
 def echo_replace(o):
-    """A second server under a name that a live object holds says so before replacing it; the
-    first one stopping leaves the name to the second; under a name left behind by a dead server
-    a new server replaces it silently."""
+    """The name-takeover policy on a shared name server. A second server under a name that a
+    running server holds refuses to start, names the holder's URI and offers --name NAME and
+    --replace; --name registers another name; --replace takes the name over with a note, and the
+    first server stopping then leaves the name to the new one; a name left behind by a killed
+    server is taken over with a note that names the dead URI."""
     with Lab(o) as lab:
         first = lab.start("first echo server", o.echo_server)
         first_uri = lab.wait_registered("echo.server", first)
-        second = lab.start("second echo server", o.echo_server)
-        second_uri = lab.wait_registered("echo.server", second, different_from=first_uri)
-        if second.wait_for(re.escape(first_uri), 3) is None:
-            raise Failure("second echo server replaced 'echo.server' (held by the running first "
-                          "server, %s) without saying so; expected a line naming that URI"
+        second = lab.run("second echo server (same name, no --replace)", o.echo_server)
+        errors = [line for line in second.lines("err") if line.strip()]
+        if second.process.returncode == 0 or len(errors) != 1 or first_uri not in errors[0] \
+                or "--name" not in errors[0] or "--replace" not in errors[0]:
+            raise Failure("second echo server: with 'echo.server' held by the running first "
+                          "server (%s), expected it to refuse to start: a non-zero exit and one "
+                          "line on stderr naming that URI and offering --name NAME and --replace"
                           % first_uri, second)
+        expect_equal("'echo.server' after the refused start", first_uri, lab.lookup("echo.server"))
+        other = lab.start("echo server --name echo.other", o.echo_server, "--name", "echo.other")
+        lab.wait_registered("echo.other", other)
+        expect_equal("'echo.server' after a server registered 'echo.other'", first_uri,
+                     lab.lookup("echo.server"))
+        lab.interrupt(other, "echo.other")
+        third = lab.start("third echo server (--replace)", o.echo_server, "--replace")
+        third_uri = lab.wait_registered("echo.server", third, different_from=first_uri)
+        if third.wait_for(re.escape(first_uri), 3) is None:
+            raise Failure("third echo server replaced 'echo.server' (held by the running first "
+                          "server, %s) without saying so; expected a line naming that URI"
+                          % first_uri, third)
         client = lab.run("echo client", o.echo_client)
-        expect_line(client, "Reply: HOLA", "the reply, now from the second server")
-        expect_line_containing(second, "HOLA", "the second server to serve the call")
-        # The first server stopping must not take the name away from the second one.
+        expect_line(client, "Reply: HOLA", "the reply, now from the third server")
+        expect_line_containing(third, "HOLA", "the third server to serve the call")
+        # The first server stopping must not take the name away from the third one.
         lab.interrupt(first)
         client = lab.run("echo client", o.echo_client, "after the first server stopped")
         expect_line(client, "Reply: after the first server stopped",
-                    "the name to still lead to the second server after the first one stopped")
-        print("  SIGKILL to second echo server (pid %d)" % second.pid, flush=True)
-        second.stop()
-        third = lab.start("third echo server", o.echo_server)
-        lab.wait_registered("echo.server", third, different_from=second_uri)
-        if third.wait_for(re.escape(second_uri), 0.2) is not None:
-            raise Failure("third echo server warned about %s, which belongs to a server that is "
-                          "gone; expected it to replace a dead registration silently"
-                          % second_uri, third)
+                    "the name to still lead to the third server after the first one stopped")
+        print("  SIGKILL to third echo server (pid %d)" % third.pid, flush=True)
+        third.stop()
+        fourth = lab.start("fourth echo server (after the third was killed)", o.echo_server)
+        lab.wait_registered("echo.server", fourth, different_from=third_uri)
+        if fourth.wait_for(re.escape(third_uri), 3) is None:
+            raise Failure("fourth echo server took 'echo.server' over from %s (a killed server) "
+                          "without a word; expected a note naming that URI" % third_uri, fourth)
 
 
 def observer_two(o):
@@ -404,6 +429,13 @@ def observer_vanish(o):
             expect_success(notifier)
             expect_count(notifier, count, "only the surviving observer notified")
             expect_update(survivor, message)
+        # Dropped, not only skipped: an observable that says how many observers it calls
+        # ("Notifying N observer(s)") must call one for the last message, not the dead one too.
+        line = observable.wait_for(r"^Notifying \d+ observer.*after 2", 2)
+        if line is not None and not line.startswith("Notifying 1 "):
+            raise Failure("observable server: expected the killed observer to be dropped after "
+                          "the first failed update, so that 'after 2' goes to 1 observer; it "
+                          "printed\n    %s" % line, observable)
         if not observable.running():
             raise Failure("the observable server ended after an observer vanished", observable)
 
@@ -423,6 +455,21 @@ def observer_sigint(o):
         expect_success(notifier)
         expect_count(notifier, 0, "nobody notified: the observer unregistered on Ctrl-C")
         lab.interrupt(observable, "example.observable")
+
+
+def observer_sighup(o):
+    """Closing a terminal (SIGHUP), or `kill` (SIGTERM), stops the observable and the observer
+    like Ctrl-C: the observable removes its name, the observer unregisters."""
+    stop_like_ctrl_c(o, "observable server", o.observable_server, "example.observable")
+    with Lab(o) as lab:
+        start_observable(lab)
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            observer = start_observer(lab, "observer", o.observer)
+            lab.interrupt(observer, signum=signum)
+            notifier = lab.run("notifier", o.notifier, "anyone?")
+            expect_success(notifier)
+            expect_count(notifier, 0, "nobody notified: the observer unregistered on %s"
+                         % STOP_SIGNALS[signum])
 
 
 def observer_registers_and_unregisters(o):
@@ -491,6 +538,11 @@ def introspect_sigint(o):
         server = lab.start("introspect server", o.introspect_server)
         lab.wait_registered("example.remote.object", server)
         lab.interrupt(server, "example.remote.object")
+
+
+def introspect_sighup(o):
+    """Closing the server's terminal (SIGHUP), or `kill` (SIGTERM), stops it like Ctrl-C."""
+    stop_like_ctrl_c(o, "introspect server", o.introspect_server, "example.remote.object")
 
 
 COLOURS = "RED\n0,128,255\n 12 , 34,56 \nTIME\n300,0,0\n1,2\nblue-ish\nQUIT\n"
@@ -576,6 +628,11 @@ def colorsquare_sigint(o):
         lab.interrupt(receiver, SQUARE)
 
 
+def colorsquare_sighup(o):
+    """Closing the receiver's terminal (SIGHUP), or `kill` (SIGTERM), stops it like Ctrl-C."""
+    stop_like_ctrl_c(o, "colorsquare receiver", o.colorsquare_receive, SQUARE)
+
+
 # -- helpers of the scenarios ---------------------------------------------------------------------
 
 
@@ -583,6 +640,15 @@ def expect_line_containing(program, text, what):
     if program.wait_for(re.escape(text), 5) is None:
         raise Failure("%s: expected %s, a line containing\n    %s" % (program.label, what, text),
                       program)
+
+
+def stop_like_ctrl_c(o, label, program, name):
+    """SIGHUP, then (a new run) SIGTERM: each time the server stops and removes `name`."""
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        with Lab(o) as lab:
+            server = lab.start(label, program)
+            lab.wait_registered(name, server)
+            lab.interrupt(server, name, signum)
 
 
 def expect_call(twin, method, args, program):
@@ -655,17 +721,21 @@ def expect_clean_naming_errors(o, programs):
 
 
 SCENARIOS = {function.__name__: function for function in (
-    echo_basic, echo_unicode, echo_missing_ns, echo_sigint, echo_replace,
+    echo_basic, echo_unicode, echo_missing_ns, echo_sigint, echo_sighup, echo_replace,
     observer_two, observer_default, observer_vanish, observer_missing_ns, observer_sigint,
-    introspect_basic, introspect_missing_ns, introspect_sigint,
-    colorsquare_basic, colorsquare_lost_receiver, colorsquare_missing_ns, colorsquare_sigint)}
+    observer_sighup,
+    introspect_basic, introspect_missing_ns, introspect_sigint, introspect_sighup,
+    colorsquare_basic, colorsquare_lost_receiver, colorsquare_missing_ns, colorsquare_sigint,
+    colorsquare_sighup)}
 
 
 # ---------------------------------------------------------------------------------------------
 # Running
 
 
-def run_scenarios(options):
+def run_one(name, options):
+    """Runs scenario `name`; returns None when it passed, else the failure message. (The
+    autograder, grade.py, calls this too.)"""
     def out_of_time(_signum, _frame):
         raise Failure("the scenario took more than %d s" % SCENARIO_BUDGET)
 
@@ -674,16 +744,23 @@ def run_scenarios(options):
 
     signal.signal(signal.SIGALRM, out_of_time)
     signal.signal(signal.SIGTERM, terminated)  # so `finally` still stops the programs
+    signal.alarm(SCENARIO_BUDGET)
+    try:
+        SCENARIOS[name](options)
+    except (Failure, Pyro4.errors.PyroError) as failure:
+        return str(failure)
+    finally:
+        signal.alarm(0)
+    return None
+
+
+def run_scenarios(options):
     for name in options.scenarios:
         print("== %s" % name, flush=True)
-        signal.alarm(SCENARIO_BUDGET)
-        try:
-            SCENARIOS[name](options)
-        except (Failure, Pyro4.errors.PyroError) as failure:
+        failure = run_one(name, options)
+        if failure is not None:
             print("FAILED %s: %s" % (name, failure), flush=True)
             return 1
-        finally:
-            signal.alarm(0)
         print("passed %s" % name, flush=True)
     return 0
 
@@ -730,9 +807,11 @@ def strip_expect_failure(argv):
     return stripped
 
 
-def main(argv):
+def parse_arguments(argv):
+    """The command line's options (grade.py builds its own through this too)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS), metavar="SCENARIO",
+    parser.add_argument("scenarios", nargs="+",
+                        choices=sorted(SCENARIOS), metavar="SCENARIO",
                         help="one or more of: " + ", ".join(SCENARIOS))
     parser.add_argument("--python", default="/usr/bin/python3",
                         help="runs programs whose name ends in .py (default: /usr/bin/python3)")
@@ -751,7 +830,11 @@ def main(argv):
                         help="seconds a program gets to become ready (default: 10)")
     parser.add_argument("--expect-failure", metavar="REGEX",
                         help="pass only if the scenarios fail with a message matching REGEX")
-    options = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv):
+    options = parse_arguments(argv)
     if options.expect_failure:
         return expect_failure(options, argv)
     return run_scenarios(options)

@@ -3,6 +3,8 @@
 Run with /usr/bin/python3. Finds the name server like Pyro4 does (PYRO_NS_HOST, PYRO_NS_PORT),
 listens on PYRO_HOST (default localhost).
 """
+import argparse
+import signal
 import sys
 
 import Pyro4
@@ -19,17 +21,36 @@ class EchoServer(object):
         # [/handout:todo.echo]
 
 
-def register_name(ns, name, uri):
-    """Registers name -> uri; says so first when it replaces another object that still answers."""
+class NameTaken(Exception):
+    """The name is held by a server that answers; this one must not take it silently."""
+
+
+def register_name(ns, name, uri, replace=False):
+    """Registers name -> uri, the kit's policy for a shared name server: a name held by a server
+    that still answers is not taken (unless `replace`); one left behind by a server that is gone
+    (it was killed before it could remove its name) is taken over with a note."""
     try:
-        existing = ns.lookup(name)
-        with Pyro4.Proxy(existing) as other:
-            other._pyroTimeout = 2
-            other._pyroBind()  # fails when nobody answers there any more
-        print("Note: '%s' was registered to another running object (%s); "
-              "replacing it with this one." % (name, existing))
-    except (Pyro4.errors.NamingError, Pyro4.errors.CommunicationError):
-        pass  # not registered yet, or registered to a server that is gone
+        holder = ns.lookup(name)
+    except Pyro4.errors.NamingError:
+        holder = None  # not registered yet: the usual case
+    if holder is not None and holder != uri:
+        try:
+            with Pyro4.Proxy(holder) as other:
+                other._pyroTimeout = 2
+                other._pyroBind()  # connects and shakes hands: is anybody there?
+            answers = True
+        except Pyro4.errors.CommunicationError:
+            answers = False
+        if not answers:
+            print("Note: '%s' was registered to %s, which does not answer (a server that was "
+                  "stopped without removing its name); replacing it." % (name, holder))
+        elif replace:
+            print("Note: '%s' was registered to the running server %s; --replace takes the name "
+                  "over." % (name, holder))
+        else:
+            raise NameTaken("'%s' is already registered to a running server (%s); start this one "
+                            "under another name with --name NAME, or take the name over with "
+                            "--replace" % (name, holder))
     ns.register(name, uri)
 
 
@@ -45,24 +66,41 @@ def unregister_name(ns, name, uri):
     print("'%s' removed from the name server." % name)
 
 
+def parse_options(description, default_name):
+    """--name NAME and --replace, as the C++ servers have them; SIGTERM and SIGHUP (the terminal
+    closed) stop the server like Ctrl-C does, so that it still removes its name."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--name", default=default_name,
+                        help="the name to register in the name server (default: %s)" % default_name)
+    parser.add_argument("--replace", action="store_true",
+                        help="take the name over even when a running server holds it")
+    options = parser.parse_args()
+    if not options.name:
+        parser.error("the name must not be empty")
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, signal.default_int_handler)  # raises KeyboardInterrupt
+    return options
+
+
 def main():
+    options = parse_options("Serves an echo object under the name 'echo.server'.", "echo.server")
     # [handout:todo.find_ns]
     ns = Pyro4.locateNS()                      # 1. find the name server first
     # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:             # 2. a daemon makes the object reachable
         # [handout:todo.register]
         uri = daemon.register(EchoServer())
-        register_name(ns, "echo.server", uri)  # 3. publish its URI under a well-known name
+        register_name(ns, options.name, uri, options.replace)  # 3. publish it under a name
         # [/handout:todo.register]
         print("Echo server ready. Object URI: %s" % uri)
-        print("Registered as 'echo.server'. Press Ctrl-C to stop.")
+        print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
         try:
             daemon.requestLoop()               # 4. serve calls until Ctrl-C
         except KeyboardInterrupt:
             pass
     print("Echo server stopped.")
     # [handout:todo.unregister]
-    unregister_name(ns, "echo.server", uri)
+    unregister_name(ns, options.name, uri)
     # [/handout:todo.unregister]
 
 
@@ -70,6 +108,8 @@ if __name__ == "__main__":
     sys.stdout.reconfigure(line_buffering=True)  # every line shows at once, even through a pipe
     try:
         main()
+    except NameTaken as error:
+        sys.exit("echo-server: error: %s" % error)
     except Pyro4.errors.NamingError as error:
         sys.exit("echo-server: error: %s; is a name server running? Start one with 'pyro-ns'."
                  % error)

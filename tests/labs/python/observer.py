@@ -3,6 +3,7 @@
 To be called back, a client needs a daemon of its own: it registers its observer object there,
 hands the observable that object's URI, then waits for calls like any server.
 """
+import signal
 import sys
 
 import Pyro4
@@ -19,6 +20,9 @@ class Observer(object):
 
 
 def main():
+    # SIGTERM and SIGHUP (the terminal closed) stop the observer like Ctrl-C: it still says goodbye.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, signal.default_int_handler)  # raises KeyboardInterrupt
     with Pyro4.Daemon() as daemon:                       # 1. our own daemon, with our observer
         # [handout:todo.register]
         me = daemon.register(Observer())
