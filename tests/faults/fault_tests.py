@@ -591,12 +591,24 @@ def invalid_serpent(options, target):
     invalid_payload(options, target, SERPENT)
 
 
-def zlib_bomb(options, target):
-    inflated = 1 << 30  # 1 GiB of zeros, about 1 MB compressed
-    packer = zlib.compressobj(9)
+def zlib_bomb_bytes(inflated):
+    """A valid zlib stream of `inflated` zero bytes (a multiple of 4 MiB), about 1/1000 of that.
+    After a full flush the compressor starts afresh, so every further 4 MiB of zeros compresses
+    to the same bytes: they are repeated instead of compressing 1 GiB (seconds in Python)."""
     zeros = bytes(1 << 22)
-    body = b"".join(packer.compress(zeros) for _ in range(inflated // len(zeros)))
-    body += packer.flush()
+    count = inflated // len(zeros)
+    packer = zlib.compressobj(9)
+    first = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    again = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    tail = packer.flush()  # the last block, then the Adler-32 of what this packer saw
+    adler = 1
+    for _ in range(count):
+        adler = zlib.adler32(zeros, adler)
+    return first + again * (count - 1) + tail[:-4] + struct.pack(">I", adler)
+
+
+def zlib_bomb(options, target):
+    body = zlib_bomb_bytes(1 << 30)  # 1 GiB of zeros, about 1 MB compressed
     with world_for(options, target) as world:
         server = world.programs[-1]
         before = server.peak_memory_mb()
