@@ -177,8 +177,9 @@ LAB_SCRIPT = """\
 # The {lab} exercise's own little labkit.
 #
 #   ./lab build            configure (once) and build into build/; programs in build/bin/
-#   ./lab grade [ARGS]     build, then grade your programs with the kit's autograder:
+#   ./lab grade [ARGS]     build, then grade your C++ programs with the kit's autograder:
 #                          <kit>/labkit grade {lab} --from THIS_FOLDER [ARGS]
+#   ./lab grade-python     grade your Python twins (python/*.py) the same way
 #   ./lab clean            remove build/
 #
 # Environment: LABKIT_DIR, the lab kit's folder (default: the one that wrote this starter).
@@ -205,9 +206,13 @@ case "${{1:-help}}" in
         [[ -x "$KIT/labkit" ]] || die "no lab kit at $KIT; set LABKIT_DIR to the kit's folder"
         build
         exec "$KIT/labkit" grade {lab} --from "$HERE" "$@" ;;
+    grade-python)
+        shift
+        [[ -x "$KIT/labkit" ]] || die "no lab kit at $KIT; set LABKIT_DIR to the kit's folder"
+        exec "$KIT/labkit" grade {lab} --from "$HERE/python" "$@" ;;
     clean) rm -rf "$HERE/build"; say "removed build/" ;;
-    help|-h|--help) sed -n '2,9p' "$0" | sed 's/^# \\{{0,1\\}}//' ;;
-    *) die "unknown command '$1'; use build, grade or clean" ;;
+    help|-h|--help) sed -n '2,10p' "$0" | sed 's/^# \\{{0,1\\}}//' ;;
+    *) die "unknown command '$1'; use build, grade, grade-python or clean" ;;
 esac
 """
 
@@ -227,6 +232,7 @@ them with `/usr/bin/python3`). Do either, or both.
 ```sh
 ./lab build          # builds the C++ programs into build/bin/
 ./lab grade          # builds, then runs the lab's autograder scenarios on your programs
+./lab grade-python   # the same for the Python twins in python/
 ```
 
 `./lab grade` prints, for each scenario, passed or failed, what was expected, what happened and
