@@ -39,6 +39,7 @@ class Observable(object):
             print("Observer unregistered: %s (%d left)" % (address, len(self._observers)))
         # [/handout:todo.unregister_observer]
 
+    # [handout:notify]
     def notify_observers(self, message):
         """Calls update(message) on every observer, drops those that are gone; returns how many
         were notified."""
@@ -52,11 +53,15 @@ class Observable(object):
                 observer.update(message)
                 notified += 1
             except Pyro4.errors.CommunicationError as error:
+                # Caught here, per observer: a CommunicationError that escaped this method would
+                # make Pyro4's daemon close the *notifier's* connection instead of answering it.
                 print("Observer %s is gone (%s); dropping it" % (observer._pyroUri, error))
                 with self._lock:
-                    self._observers.remove(observer)
+                    if observer in self._observers:  # another notification may have dropped it
+                        self._observers.remove(observer)
         return notified
         # [/handout:todo.notify]
+    # [/handout:notify]
 
 
 class NameTaken(Exception):
