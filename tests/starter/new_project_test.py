@@ -89,6 +89,8 @@ def call_from_python(server_path: pathlib.Path) -> None:
                     keyword = station.hello(who="keywords")
                     calls = station.calls()
                 break
+            except (TypeError, ValueError, AttributeError) as error:  # raised by the server
+                fail(f"'{NAME}' refused a call from Python: {type(error).__name__}: {error}")
             except (Pyro4.errors.NamingError, Pyro4.errors.CommunicationError) as error:
                 ended = [p for p in started if p.poll() is not None]
                 if ended or time.monotonic() > deadline:
