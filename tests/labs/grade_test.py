@@ -68,7 +68,7 @@ def main(argv):
     else:
         if child.returncode != 1:
             problems.append("exit code %s; expected 1 (a scenario failed)" % child.returncode)
-        block = re.search(r"^FAIL %s \(.*?\n(?=PASS |FAIL |\n)" % re.escape(options.fail),
+        block = re.search(r"^FAIL %s\n.*?\n(?=PASS |FAIL |\n)" % re.escape(options.fail),
                           child.output + "\n", re.MULTILINE | re.DOTALL)
         if block is None:
             problems.append("no 'FAIL %s' in the report" % options.fail)
