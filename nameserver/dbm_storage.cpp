@@ -1,20 +1,25 @@
-// Pyro4's DbmStorage on Python's dbm.dumb format (PYRO4-WIRE.md §10.2), the one dbm format a
-// C++ program can share with pyro4-ns: Python's dbm.open() recognises an existing FILE.dat +
-// FILE.dir pair as dbm.dumb whatever modules its build has.
+// Pyro4's DbmStorage: finding the dbm files the way Python's dbm.whichdb does, and Python's
+// dbm.dumb format (PYRO4-WIRE.md §10.2), which pyro4-ns uses where the database already is one
+// (Python's dbm.open() recognises a FILE.dat + FILE.dir pair whatever modules its build has). The
+// Berkeley DB format pyro4-ns creates on Debian is in dbm_berkeley.cpp.
 //
 //   FILE.dat  the values (URI strings, UTF-8), each starting at a multiple of 512 bytes
 //   FILE.dir  the index, Latin-1 text, one line per key: repr(key), (offset, size)
 //   FILE.bak  the previous FILE.dir
 //
 // Updates follow dbm.dumb: a value that still fits in its blocks is overwritten in place, a
-// bigger one is appended. The index is rewritten after every change (to a temporary file, then
-// renamed), so the files are consistent whenever the process dies.
+// bigger one is appended. The index is rewritten after every change (to a temporary file,
+// fsync'ed, then renamed), so the files are consistent and on disk whenever the process dies.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "nameserver/dbm_storage.hpp"
 #include "nameserver/storage.hpp"
@@ -27,7 +32,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t block_size = 512; // dbm.dumb's _BLOCKSIZE
+constexpr std::int64_t block_size = 512;                // dbm.dumb's _BLOCKSIZE
+constexpr std::uint32_t berkeley_hash_magic = 0x061561; // DB_HASHMAGIC, at offset 12 of a hash file
 
 struct DbmError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -70,7 +76,7 @@ struct IndexLine {
 
 class LineParser {
 public:
-    explicit LineParser(std::string_view line) : text_(line) {}
+    LineParser(std::string_view line, std::size_t number) : text_(line), number_(number) {}
 
     IndexLine parse() {
         IndexLine out;
@@ -90,7 +96,9 @@ public:
 
 private:
     [[noreturn]] void fail() const {
-        throw DbmError("malformed index line: " + std::string(text_));
+        // The line itself is not shown: it may hold any bytes.
+        throw DbmError("line " + std::to_string(number_) +
+                       " is not a dbm.dumb index entry ('name', (offset, size))");
     }
     void skip_space() {
         while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) {
@@ -210,6 +218,7 @@ private:
     }
 
     std::string_view text_;
+    std::size_t number_;
     std::size_t pos_ = 0;
 };
 
@@ -217,7 +226,9 @@ private:
 std::vector<DbmRecord> parse_index(std::string_view index, std::string_view data) {
     std::vector<DbmRecord> records;
     std::map<std::string, std::size_t, std::less<>> position;
+    std::size_t number = 0;
     while (!index.empty()) {
+        ++number;
         const auto end = index.find('\n');
         std::string_view line = index.substr(0, end);
         index.remove_prefix(end == std::string_view::npos ? index.size() : end + 1);
@@ -227,11 +238,12 @@ std::vector<DbmRecord> parse_index(std::string_view index, std::string_view data
         if (line.empty()) {
             continue;
         }
-        IndexLine parsed = LineParser(line).parse();
+        IndexLine parsed = LineParser(line, number).parse();
         // Compared without adding: pos + size may overflow int64.
         const auto available = static_cast<std::int64_t>(data.size());
         if (parsed.pos > available || parsed.size > available - parsed.pos) {
-            throw DbmError("index entry beyond the end of the data file: " + std::string(line));
+            throw DbmError("line " + std::to_string(number) + " points beyond the end of the " +
+                           std::to_string(data.size()) + "-byte data file");
         }
         DbmRecord record{parsed.key, parsed.pos, parsed.size,
                          std::string(data.substr(static_cast<std::size_t>(parsed.pos),
@@ -247,10 +259,56 @@ std::vector<DbmRecord> parse_index(std::string_view index, std::string_view data
     return records;
 }
 
+std::string dumb_advice(const std::string& file) {
+    const std::string shown = printable(file);
+    return "move " + shown +
+           ".dir, .dat and .bak away (pyro-ns then starts with an empty store) "
+           "or restore " +
+           shown + ".dir from " + shown + ".bak";
+}
+
+// A file descriptor closed on scope exit; POSIX I/O because fsync needs the descriptor.
+class Fd {
+public:
+    Fd(const fs::path& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0600)) {
+        if (fd_ < 0) {
+            throw DbmError("cannot open " + printable(path.string()) + ": " + std::strerror(errno));
+        }
+    }
+    ~Fd() { ::close(fd_); }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+void write_all(const Fd& fd, std::string_view bytes, off_t at, const fs::path& path) {
+    while (!bytes.empty()) {
+        const ssize_t written = ::pwrite(fd.get(), bytes.data(), bytes.size(), at);
+        if (written < 0 && errno == EINTR) {
+            continue;
+        }
+        if (written <= 0) {
+            throw DbmError("cannot write " + printable(path.string()) + ": " +
+                           std::strerror(errno));
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(written));
+        at += written;
+    }
+}
+
+void sync_file(const Fd& fd, const fs::path& path) {
+    if (::fsync(fd.get()) != 0) {
+        throw DbmError("cannot sync " + printable(path.string()) + ": " + std::strerror(errno));
+    }
+}
+
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw DbmError("cannot read " + path.string());
+        throw DbmError("cannot read " + printable(path.string()));
     }
     std::ostringstream content;
     content << in.rdbuf();
@@ -258,29 +316,32 @@ std::string read_file(const fs::path& path) {
 }
 
 // Writes to a temporary file and renames it over `path`: readers see the old or the new file.
-void replace_file(const fs::path& path, const std::string& content) {
+// `durable`: the content is on disk before the rename, and the rename before returning.
+void replace_file(const fs::path& path, const std::string& content, bool durable) {
     const fs::path temporary = path.string() + ".tmp";
     {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << content;
-        out.flush();
-        if (!out) {
-            throw DbmError("cannot write " + temporary.string());
+        const Fd out(temporary, O_WRONLY | O_CREAT | O_TRUNC);
+        write_all(out, content, 0, temporary);
+        if (durable) {
+            sync_file(out, temporary);
         }
     }
-    ::chmod(temporary.c_str(), 0600);
     std::error_code error;
     fs::rename(temporary, path, error);
     if (error) {
-        throw DbmError("cannot replace " + path.string() + ": " + error.message());
+        throw DbmError("cannot replace " + printable(path.string()) + ": " + error.message());
+    }
+    if (durable) {
+        const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
+        sync_file(Fd(folder, O_RDONLY | O_DIRECTORY), folder);
     }
 }
 
 class DbmStorage final : public Storage {
 public:
     explicit DbmStorage(const std::string& file)
-        : dat_(file + ".dat"), dir_(file + ".dir"), bak_(file + ".bak") {
-        guard("open", [&] { open(file); });
+        : file_(file), dat_(file + ".dat"), dir_(file + ".dir"), bak_(file + ".bak") {
+        open();
     }
 
     std::optional<Entry> get(std::string_view name) override {
@@ -407,25 +468,33 @@ private:
         }
     }
 
-    void open(const std::string& file) {
-        // Python's dbm.whichdb() order: another dbm module's files win over ours.
-        for (const char* other : {".db", ".pag"}) {
-            if (fs::exists(file + other)) {
-                throw DbmError(file + other +
-                               " is a dbm.ndbm (Berkeley DB) database, which pyro-ns cannot "
-                               "read; use another file name or sql: storage");
+    void open() {
+        std::string index;
+        std::string data;
+        try {
+            index = read_file(dir_);
+            data = read_file(dat_);
+        } catch (const DbmError& error) {
+            throw NamingError(std::string("dbm storage: ") + error.what() +
+                              "; check the files' permissions");
+        }
+        std::vector<DbmRecord> records;
+        try {
+            records = parse_index(index, data);
+        } catch (const DbmError& error) {
+            throw_unusable_file("dbm", dir_.string(), std::string("is damaged: ") + error.what(),
+                                dumb_advice(file_));
+        }
+        std::size_t number = 0;
+        for (auto& record : records) {
+            ++number;
+            if (!is_utf8(record.key) || !is_utf8(record.value)) {
+                throw_unusable_file("dbm", dir_.string(),
+                                    "holds an entry that is not UTF-8 text (entry " +
+                                        std::to_string(number) +
+                                        "), so it is no name server database",
+                                    "give -s dbm: another name");
             }
-        }
-        if (fs::is_regular_file(file)) {
-            throw DbmError(file + " is not a dbm.dumb database (FILE.dat + FILE.dir)");
-        }
-        if (!fs::exists(dat_)) {
-            replace_file(dat_, {});
-        }
-        if (!fs::exists(dir_)) {
-            replace_file(dir_, {});
-        }
-        for (auto& record : parse_dbm_dumb(read_file(dir_), read_file(dat_))) {
             index_.emplace(record.key, rows_.size());
             rows_.push_back(
                 {std::move(record.key), record.pos, record.size, std::move(record.value)});
@@ -433,26 +502,21 @@ private:
     }
 
     std::pair<std::int64_t, std::int64_t> append_value(const std::string& value) {
-        std::fstream out(dat_, std::ios::binary | std::ios::in | std::ios::out);
-        out.seekp(0, std::ios::end);
-        const std::int64_t end = out.tellp();
-        const std::int64_t pos = (end + block_size - 1) / block_size * block_size;
-        out << std::string(static_cast<std::size_t>(pos - end), '\0') << value;
-        out.flush();
-        if (!out) {
-            throw DbmError("cannot write " + dat_.string());
+        const Fd out(dat_, O_RDWR);
+        const off_t end = ::lseek(out.get(), 0, SEEK_END);
+        if (end < 0) {
+            throw DbmError("cannot seek in " + printable(dat_.string()));
         }
+        const std::int64_t pos = (end + block_size - 1) / block_size * block_size;
+        write_all(out, std::string(static_cast<std::size_t>(pos - end), '\0') + value, end, dat_);
+        sync_file(out, dat_);
         return {pos, static_cast<std::int64_t>(value.size())};
     }
 
     void write_value(std::int64_t pos, const std::string& value) {
-        std::fstream out(dat_, std::ios::binary | std::ios::in | std::ios::out);
-        out.seekp(pos);
-        out << value;
-        out.flush();
-        if (!out) {
-            throw DbmError("cannot write " + dat_.string());
-        }
+        const Fd out(dat_, O_RDWR);
+        write_all(out, value, static_cast<off_t>(pos), dat_);
+        sync_file(out, dat_);
     }
 
     bool drop(std::string_view name) {
@@ -475,12 +539,14 @@ private:
             index += latin1_repr(row.key) + ", (" + std::to_string(row.pos) + ", " +
                      std::to_string(row.size) + ")\n";
         }
+        // The backup need not be durable: FILE.dir is, and is what is read.
         if (fs::exists(dir_)) {
-            replace_file(bak_, read_file(dir_));
+            replace_file(bak_, read_file(dir_), false);
         }
-        replace_file(dir_, index);
+        replace_file(dir_, index, true);
     }
 
+    std::string file_;
     fs::path dat_;
     fs::path dir_;
     fs::path bak_;
@@ -498,8 +564,84 @@ std::vector<DbmRecord> parse_dbm_dumb(std::string_view index, std::string_view d
     }
 }
 
+namespace {
+
+bool readable_file(const std::string& path) {
+    std::error_code ignored;
+    return fs::is_regular_file(path, ignored);
+}
+
+// The first 16 bytes of a file, as dbm.whichdb() reads them.
+std::string head_of(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string head(16, '\0');
+    in.read(head.data(), 16);
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return head;
+}
+
+std::uint32_t native_u32(std::string_view bytes) {
+    std::uint32_t value = 0;
+    std::memcpy(&value, bytes.data(), sizeof value);
+    return value;
+}
+
+// What is at FILE when no dbm files with suffixes are: dbm.whichdb() looks for GNU dbm's magic
+// there; a Berkeley DB file named with its suffix is a likely slip worth a precise hint.
+[[noreturn]] void refuse_plain_file(const std::string& file) {
+    const std::string head = head_of(file);
+    if (head.size() >= 4) {
+        const std::uint32_t magic = native_u32(head);
+        if (magic == 0x13579ace || magic == 0x13579acd || magic == 0x13579acf) {
+            throw_unusable_file("dbm", file,
+                                "is a GNU dbm database, which pyro-ns does not read (GNU dbm is "
+                                "GPL-3, so the kit leaves it out)",
+                                "convert it to FILE.db as nameserver/README.md shows, or give "
+                                "-s dbm: another name");
+        }
+    }
+    if (head.size() == 16 && native_u32(head.substr(12)) == berkeley_hash_magic &&
+        file.ends_with(".db")) {
+        throw_unusable_file("dbm", file, "is a Berkeley DB file named with its suffix",
+                            "give the name without .db: -s dbm:" +
+                                printable(file.substr(0, file.size() - 3)));
+    }
+    throw_unusable_file("dbm", file,
+                        "exists but is no dbm database pyro-ns knows (it looks for FILE.db, "
+                        "or FILE.dat with FILE.dir)",
+                        "give -s dbm: the database's name without suffix, or another name");
+}
+
+} // namespace
+
 std::unique_ptr<Storage> make_dbm_storage(const std::string& file) {
-    return std::make_unique<DbmStorage>(file);
+    // dbm.whichdb()'s order. One difference: a FILE.db that does not open is reported, where
+    // whichdb would pass over it and dbm.open would then fail on it anyway.
+    if (readable_file(file + ".pag") && readable_file(file + ".dir")) {
+        throw_unusable_file("dbm", file + ".pag",
+                            "with " + printable(file) +
+                                ".dir is an old ndbm database, which pyro-ns does not read",
+                            "convert it to FILE.db as nameserver/README.md shows, or give -s dbm: "
+                            "another name");
+    }
+    if (readable_file(file + ".db")) {
+        return make_berkeley_dbm_storage(file, false);
+    }
+    if (readable_file(file + ".dat") && readable_file(file + ".dir")) {
+        const std::string first = head_of(file + ".dir").substr(0, 1);
+        if (first.empty() || first == "'" || first == "\"") {
+            return std::make_unique<DbmStorage>(file);
+        }
+        // whichdb would not recognise these and dbm.open would start a new FILE.db beside
+        // them; a damaged index is better reported than silently left behind.
+        throw_unusable_file("dbm", file + ".dir",
+                            "is damaged: a dbm.dumb index starts with a quoted name",
+                            dumb_advice(file));
+    }
+    if (readable_file(file)) {
+        refuse_plain_file(file);
+    }
+    return make_berkeley_dbm_storage(file, true);
 }
 
 } // namespace pyro::ns

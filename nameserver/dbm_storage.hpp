@@ -1,14 +1,23 @@
-// The file format part of the dbm storage (make_dbm_storage in storage.hpp): reading a Python
-// dbm.dumb database, PYRO4-WIRE.md §10.2. A pure function, so it can be tested and fuzzed on
-// bytes without touching files.
+// The parts of the dbm storage (make_dbm_storage in storage.hpp) behind its entry point: the
+// Berkeley DB storage, and reading a Python dbm.dumb database (PYRO4-WIRE.md §10.2) as a pure
+// function, so it can be tested and fuzzed on bytes without touching files.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pyro::ns {
+
+class Storage;
+
+// The Berkeley DB hash file FILE.db (dbm_berkeley.cpp). `create`: make a new one, with the
+// settings of libdb's ndbm emulation; otherwise verify the existing one first. Throws NamingError
+// with one line naming the file when it cannot be used.
+[[nodiscard]] std::unique_ptr<Storage> make_berkeley_dbm_storage(const std::string& file,
+                                                                 bool create);
 
 // One entry of FILE.dir with the value it points at in FILE.dat.
 struct DbmRecord {

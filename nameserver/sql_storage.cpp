@@ -4,6 +4,8 @@
 //
 // Pyro4 opens a connection per operation; one connection kept open behaves the same for readers
 // in other processes (every change is its own committed transaction) and is cheaper.
+#include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 
 #include <sqlite3.h>
@@ -30,7 +32,9 @@ constexpr const char* create_metadata = R"(CREATE TABLE pyro_metadata
             );)";
 
 struct SqlError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit SqlError(const std::string& message, int code = SQLITE_ERROR)
+        : std::runtime_error(message), code(code) {}
+    int code; // the primary result code, to tell a foreign or damaged file from other failures
 };
 
 class Statement {
@@ -38,7 +42,7 @@ public:
     Statement(sqlite3* db, const std::string& sql) : db_(db) {
         if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
             SQLITE_OK) {
-            throw SqlError(sqlite3_errmsg(db));
+            throw SqlError(sqlite3_errmsg(db), sqlite3_errcode(db) & 0xFF);
         }
     }
     ~Statement() { sqlite3_finalize(stmt_); }
@@ -61,7 +65,7 @@ public:
             return true;
         }
         if (result != SQLITE_DONE) {
-            throw SqlError(sqlite3_errmsg(db_));
+            throw SqlError(sqlite3_errmsg(db_), result & 0xFF);
         }
         return false;
     }
@@ -112,18 +116,21 @@ public:
 
 private:
     void open(const std::string& file) {
-        guard("init", [&] {
-            if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                nullptr) != SQLITE_OK) {
-                throw SqlError(db_ ? sqlite3_errmsg(db_) : "out of memory");
-            }
-            sqlite3_busy_timeout(db_, 5000); // Python's sqlite3 default timeout
+        if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) != SQLITE_OK) {
+            throw NamingError("sql storage: cannot open " + printable(file) + " (" +
+                              printable(db_ ? sqlite3_errmsg(db_) : "out of memory") +
+                              "); check the folder exists and the file is writable");
+        }
+        sqlite3_busy_timeout(db_, 5000); // Python's sqlite3 default timeout
+        try {
             execute("PRAGMA foreign_keys=ON");
             transaction([&] {
                 if (!table_exists("pyro_names")) {
                     create_schema();
                 } else if (!table_exists("pyro_metadata")) {
                     // A file from a Pyro4 older than 4.40: names only. Migrated as Pyro4 does.
+                    check_columns(file, "pyro_names", {"name", "uri"});
                     execute("ALTER TABLE pyro_names RENAME TO pyro_names_old");
                     create_schema();
                     execute("INSERT INTO pyro_names(name, uri) SELECT name, uri FROM "
@@ -131,7 +138,57 @@ private:
                     execute("DROP TABLE pyro_names_old");
                 }
             });
-        });
+            check_columns(file, "pyro_names", {"id", "name", "uri"});
+            check_columns(file, "pyro_metadata", {"object", "metadata"});
+            check_integrity(file);
+        } catch (const SqlError& error) {
+            if (error.code == SQLITE_NOTADB) {
+                throw_unusable_file("sql", file, "is not an SQLite database",
+                                    "give -s sql: another file name");
+            }
+            if (error.code == SQLITE_CORRUPT) {
+                throw_unusable_file("sql", file, "is damaged (" + printable(error.what()) + ")",
+                                    unusable_advice);
+            }
+            throw NamingError("sql storage: cannot use " + printable(file) + " (" +
+                              printable(error.what()) +
+                              "); check the file is writable and no other program locks it");
+        }
+    }
+
+    static constexpr const char* unusable_advice =
+        "move it away (pyro-ns then starts with an empty store) or restore a copy";
+
+    // A table of that name from another program would fail later, at a client's call.
+    void check_columns(const std::string& file, const char* table,
+                       std::initializer_list<const char*> wanted) {
+        Statement info(db_, std::string("PRAGMA table_info(") + table + ")");
+        std::vector<std::string> columns;
+        while (info.step()) {
+            columns.push_back(info.text(1));
+        }
+        for (const char* column : wanted) {
+            if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
+                throw_unusable_file("sql", file,
+                                    std::string("is an SQLite database but no name server's "
+                                                "(its table ") +
+                                        table + " has no column " + column + ")",
+                                    "give -s sql: another file name");
+            }
+        }
+    }
+
+    // A truncated or overwritten file may still open; its damage shows only when a page is
+    // read. Checking the whole file once at start keeps that out of clients' calls.
+    void check_integrity(const std::string& file) {
+        Statement check(db_, "PRAGMA quick_check(1)");
+        const std::string verdict = check.step() ? check.text(0) : std::string("no answer");
+        if (verdict != "ok") {
+            std::string one_line = verdict;
+            std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+            throw_unusable_file("sql", file, "is damaged (" + printable(one_line) + ")",
+                                unusable_advice);
+        }
     }
 
 public:
@@ -254,7 +311,7 @@ private:
         if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
             const std::string text = message ? message : sqlite3_errmsg(db_);
             sqlite3_free(message);
-            throw SqlError(text);
+            throw SqlError(text, sqlite3_errcode(db_) & 0xFF);
         }
     }
 
