@@ -358,6 +358,12 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             Message request = co_await read(c);
             c.waiting_for_request = false;
             c.last_frame = Clock::now();
+            while (unsent_bytes.load() > options.output_budget && !stopped) {
+                // Over the output budget: run no request (its reply would add to it) until the
+                // clients read theirs or the send watch drops those that do not (in 1 s).
+                asio::steady_timer later(c.socket.get_executor(), std::chrono::milliseconds(20));
+                co_await later.async_wait(asio::use_awaitable);
+            }
             if (stopped) {
                 break; // shutting down: answer nothing more
             }

@@ -55,10 +55,11 @@ struct DaemonOptions {
     // Bounded output. A connection holds at most one unsent reply and reads no request while
     // it waits to send it. A client that takes no byte of its reply for send_timeout is dropped
     // (one WARNING line): send_timeout 0 means PYRO_COMMTIMEOUT when that is set, else 30 s.
-    // When the unsent replies of all connections together exceed output_budget bytes, any
-    // connection whose client has taken nothing for 1 s (or send_timeout, if shorter) is
-    // dropped at once, so clients that ask for large answers and never read cannot make the
-    // server grow much beyond output_budget.
+    // While the unsent replies of all connections together exceed output_budget bytes, no
+    // connection reads a new request, and any connection whose client has taken nothing for
+    // 1 s (or send_timeout, if shorter) is dropped; so clients that ask for large answers and
+    // never read cannot make the server grow much beyond output_budget (plus the replies of
+    // the calls running at that moment).
     std::chrono::milliseconds send_timeout{0};
     std::size_t output_budget = 64u * 1024u * 1024u;
     // On shutdown the daemon closes every connection at once and waits this long for servant
