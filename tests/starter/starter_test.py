@@ -164,6 +164,16 @@ def main(argv: list[str]) -> int:
         if not (tree / name).is_file():
             fail(f"the starter has no {name}")
 
+    # The handout's Exercise section shows these TODOs: the table tools/starter makes of them.
+    page = (kit / lab.handout).read_text(encoding="utf-8")
+    section = re.search(r"^## Exercise\n(.*?)(?=^## )", page, re.MULTILINE | re.DOTALL)
+    if section is None:
+        fail(f"{lab.handout} has no '## Exercise' section")
+    if starter.exercise_table(lab) not in section.group(1):
+        fail(f"the TODO table in {lab.handout}'s Exercise section differs from "
+             f"tools/starter/exercises.py; print it with: tools/starter/starter.py {args.lab} "
+             "--table")
+
     # 2. No answers in it.
     checked = check_no_answers(kit, lab, tree, starter)
     print(f"no answer leaked: {checked} answer lines checked", flush=True)
