@@ -81,6 +81,50 @@ void Interface::add_attribute(std::string name, Getter getter, Setter setter) {
 
 namespace detail {
 
+namespace {
+
+// How a parameter is called in messages: its name as Python quotes it, or its position.
+std::string parameter_label(const std::vector<std::string>& names, std::size_t index) {
+    return index < names.size() ? "'" + names[index] + "'"
+                                : "argument " + std::to_string(index + 1);
+}
+
+// Python's list of names: 'a', 'a' and 'b', 'a', 'b', and 'c'.
+std::string joined_labels(const std::vector<std::string>& labels) {
+    std::string out;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (i > 0) {
+            out += labels.size() == 2 ? " and " : (i + 1 == labels.size() ? ", and " : ", ");
+        }
+        out += labels[i];
+    }
+    return out;
+}
+
+} // namespace
+
+void check_parameter_names(std::string_view method, std::size_t parameter_count,
+                           const std::vector<std::string>& names) {
+    if (names.empty()) {
+        return;
+    }
+    if (names.size() != parameter_count) {
+        throw PyroError("exposing " + std::string(method) +
+                        "(): " + plural(parameter_count, "parameter") + " but " +
+                        std::to_string(names.size()) + " parameter name" +
+                        (names.size() == 1 ? "" : "s") + " given; name each parameter once");
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+            names.begin() + static_cast<std::ptrdiff_t>(i)) {
+            throw PyroError("exposing " + std::string(method) + "(): parameter name '" + names[i] +
+                            "' given twice");
+        }
+    }
+}
+
+// The texts are Python 3's for a plain function, so a Python caller sees what a Python servant
+// would have told it.
 std::vector<const Value*> bind_arguments(std::string_view method, std::size_t parameter_count,
                                          const std::vector<std::string>& parameter_names,
                                          const std::vector<bool>& optional,
@@ -89,9 +133,12 @@ std::vector<const Value*> bind_arguments(std::string_view method, std::size_t pa
     const auto required = static_cast<std::size_t>(
         std::find(optional.rbegin(), optional.rend(), false).base() - optional.begin());
     if (args.size() > parameter_count) {
-        throw TypeError(name + "() takes " + plural(parameter_count, "argument") + " but " +
-                        std::to_string(args.size()) + (args.size() == 1 ? " was" : " were") +
-                        " given");
+        const std::string takes = required == parameter_count
+                                      ? plural(parameter_count, "positional argument")
+                                      : "from " + std::to_string(required) + " to " +
+                                            plural(parameter_count, "positional argument");
+        throw TypeError(name + "() takes " + takes + " but " + std::to_string(args.size()) +
+                        (args.size() == 1 ? " was" : " were") + " given");
     }
     std::vector<const Value*> slots(parameter_count, nullptr);
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -103,8 +150,7 @@ std::vector<const Value*> bind_arguments(std::string_view method, std::size_t pa
         }
         const auto& keyword = key.as_string();
         const auto position = std::find(parameter_names.begin(), parameter_names.end(), keyword);
-        if (position == parameter_names.end() ||
-            static_cast<std::size_t>(position - parameter_names.begin()) >= parameter_count) {
+        if (position == parameter_names.end()) {
             throw TypeError(name + "() got an unexpected keyword argument '" + keyword + "'");
         }
         auto& slot = slots[static_cast<std::size_t>(position - parameter_names.begin())];
@@ -116,26 +162,24 @@ std::vector<const Value*> bind_arguments(std::string_view method, std::size_t pa
     std::vector<std::string> missing;
     for (std::size_t i = 0; i < required; ++i) {
         if (slots[i] == nullptr && !optional[i]) {
-            missing.push_back(i < parameter_names.size() ? "'" + parameter_names[i] + "'"
-                                                         : "argument " + std::to_string(i + 1));
+            missing.push_back(parameter_label(parameter_names, i));
         }
     }
     if (!missing.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < missing.size(); ++i) {
-            list += (i == 0 ? "" : (i + 1 == missing.size() ? " and " : ", ")) + missing[i];
-        }
-        throw TypeError(name + "() takes " + plural(parameter_count, "argument") + " but " +
-                        std::to_string(args.size() + kwargs.size()) +
-                        (args.size() + kwargs.size() == 1 ? " was" : " were") + " given (missing " +
-                        list + ")");
+        throw TypeError(name + "() missing " + std::to_string(missing.size()) + " required " +
+                        (missing.size() == 1 ? "positional argument: " : "positional arguments: ") +
+                        joined_labels(missing));
     }
     return slots;
 }
 
-void bad_argument(std::string_view method, std::size_t index, const TypeError& error) {
-    throw TypeError(std::string(method) + "() argument " + std::to_string(index + 1) + ": " +
-                    error.what());
+void bad_argument(std::string_view method, std::size_t index, const RemoteError& error) {
+    const std::string message =
+        std::string(method) + "() argument " + std::to_string(index + 1) + ": " + error.what();
+    if (dynamic_cast<const TypeError*>(&error) != nullptr) {
+        throw TypeError(message);
+    }
+    throw RemoteError(error.python_class(), message);
 }
 
 } // namespace detail

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+
+#include <boost/multiprecision/cpp_int.hpp>
 
 #include "float_repr.hpp"
 #include "pyro/errors.hpp"
@@ -18,6 +21,55 @@ bool is_decimal_integer(std::string_view text) {
     }
     return !text.empty() &&
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+using BigInteger = boost::multiprecision::cpp_int;
+
+BigInteger to_big(const Value& integer) {
+    if (integer.kind() == Value::Kind::Int) {
+        return BigInteger(integer.as_int());
+    }
+    return BigInteger(integer.as_decimal());
+}
+
+Value from_big(const BigInteger& number) {
+    if (number >= std::numeric_limits<std::int64_t>::min() &&
+        number <= std::numeric_limits<std::int64_t>::max()) {
+        return Value(number.convert_to<std::int64_t>());
+    }
+    return Value::big_int(number.str());
+}
+
+// Python's float(int): the nearest double, or OverflowError beyond the largest finite one.
+double big_to_double(const std::string& decimal) {
+    const double d = std::strtod(decimal.c_str(), nullptr);
+    if (std::isinf(d)) {
+        throw RemoteError("builtins.OverflowError", "int too large to convert to float");
+    }
+    return d;
+}
+
+[[noreturn]] void unsupported_operands(const Value& a, const Value& b) {
+    throw TypeError("unsupported operand type(s) for +: '" + std::string(a.type_name()) +
+                    "' and '" + std::string(b.type_name()) + "'");
+}
+
+// bool, int: what Python's int arithmetic takes.
+bool is_int_like(const Value& v) {
+    return v.is_integer() || v.is_bool();
+}
+
+Value as_int_value(const Value& v) {
+    return v.is_bool() ? Value(v.as_bool() ? 1 : 0) : v;
+}
+
+// Python's float(x) for an operand of float arithmetic.
+double float_operand(const Value& v) {
+    return v.is_bool() ? (v.as_bool() ? 1.0 : 0.0) : v.as_float();
+}
+
+Complex complex_operand(const Value& v) {
+    return v.kind() == Value::Kind::Complex ? v.as_complex() : Complex{float_operand(v), 0.0};
 }
 
 [[noreturn]] void wrong_kind(std::string_view expected, const Value& actual) {
@@ -231,7 +283,9 @@ bool Value::as_bool() const {
 
 std::int64_t Value::as_int() const {
     if (kind_ == Kind::BigInt) {
-        throw TypeError("integer " + std::get<std::string>(data_) + " does not fit in 64 bits");
+        throw RemoteError("builtins.OverflowError",
+                          "Python int too large to convert to C++ int64_t (" +
+                              std::get<std::string>(data_) + ")");
     }
     if (kind_ != Kind::Int) {
         wrong_kind("int", *this);
@@ -246,7 +300,7 @@ double Value::as_float() const {
     case Kind::Int:
         return static_cast<double>(std::get<std::int64_t>(data_));
     case Kind::BigInt:
-        return std::strtod(std::get<std::string>(data_).c_str(), nullptr);
+        return big_to_double(std::get<std::string>(data_));
     default:
         wrong_kind("float", *this);
     }
@@ -347,6 +401,62 @@ std::string Value::repr() const {
     std::string out;
     append_repr(out, *this);
     return out;
+}
+
+Value operator+(const Value& a, const Value& b) {
+    const auto numeric = [](const Value& v) {
+        return is_int_like(v) || v.is_float() || v.kind() == Value::Kind::Complex;
+    };
+    if (is_int_like(a) && is_int_like(b)) {
+        const Value x = as_int_value(a);
+        const Value y = as_int_value(b);
+        if (x.is_int() && y.is_int()) {
+            std::int64_t sum = 0;
+            if (!__builtin_add_overflow(x.as_int(), y.as_int(), &sum)) {
+                return Value(sum);
+            }
+        }
+        // Beyond 64 bits (or on the way there): exact, as Python's int is.
+        return from_big(to_big(x) + to_big(y));
+    }
+    if (numeric(a) && numeric(b)) {
+        if (a.kind() == Value::Kind::Complex || b.kind() == Value::Kind::Complex) {
+            const Complex x = complex_operand(a);
+            const Complex y = complex_operand(b);
+            return Value(Complex{x.real + y.real, x.imag + y.imag});
+        }
+        return Value(float_operand(a) + float_operand(b));
+    }
+    if (a.kind() == b.kind()) {
+        switch (a.kind()) {
+        case Value::Kind::String:
+            return Value(a.as_string() + b.as_string());
+        case Value::Kind::Bytes: {
+            Bytes joined = a.as_bytes();
+            joined.insert(joined.end(), b.as_bytes().begin(), b.as_bytes().end());
+            return Value(std::move(joined));
+        }
+        case Value::Kind::List:
+        case Value::Kind::Tuple: {
+            Value::Items joined = a.items();
+            joined.insert(joined.end(), b.items().begin(), b.items().end());
+            return a.kind() == Value::Kind::List ? Value::list(std::move(joined))
+                                                 : Value::tuple(std::move(joined));
+        }
+        default:
+            break;
+        }
+    }
+    // Python words the errors of the sequence types its own way.
+    if (a.is_string() || a.kind() == Value::Kind::List || a.kind() == Value::Kind::Tuple) {
+        const std::string name(a.type_name());
+        throw TypeError("can only concatenate " + name + " (not \"" + std::string(b.type_name()) +
+                        "\") to " + name);
+    }
+    if (a.is_bytes()) {
+        throw TypeError("can't concat " + std::string(b.type_name()) + " to bytes");
+    }
+    unsupported_operands(a, b);
 }
 
 bool operator==(const Value& a, const Value& b) {

@@ -32,7 +32,7 @@ TEST(Value, UnsignedBeyondInt64BecomesBigInt) {
     EXPECT_EQ(v.kind(), Value::Kind::BigInt);
     EXPECT_EQ(v.as_decimal(), "18446744073709551615");
     EXPECT_TRUE(v.is_integer());
-    EXPECT_THROW((void)v.as_int(), TypeError);
+    EXPECT_THROW((void)v.as_int(), RemoteError); // OverflowError: never wrapped
 }
 
 TEST(Value, BigIntNormalisesAndShrinksToInt) {
@@ -137,6 +137,82 @@ TEST(Value, StringReprIsPythons) {
     EXPECT_EQ(Value::list({"a", 1, Value()}).repr(), "['a', 1, None]");
     EXPECT_EQ(Value::tuple({"a"}).repr(), "('a',)");
     EXPECT_EQ(Value(std::string("bad \xff byte")).repr(), "'bad \\xff byte'");
+}
+
+// --- Python's + (issue 13 item 4: add(2**62, 2**62) must not wrap) ---------------------------
+
+TEST(ValuePlus, IntsBeyond64BitsAreExact) {
+    const Value two_62 = Value(std::int64_t{1} << 62);
+    EXPECT_EQ(two_62 + two_62, Value::big_int("9223372036854775808"));
+    EXPECT_EQ((two_62 + two_62).kind(), Value::Kind::BigInt);
+    EXPECT_EQ(Value::big_int("100000000000000000000") + Value(1),
+              Value::big_int("100000000000000000001"));
+    EXPECT_EQ(Value(INT64_MIN) + Value(-1), Value::big_int("-9223372036854775809"));
+    // Back into 64 bits when the sum fits.
+    EXPECT_EQ(Value::big_int("9223372036854775808") + Value(-1), Value(INT64_MAX));
+    EXPECT_EQ((Value::big_int("9223372036854775808") + Value(-1)).kind(), Value::Kind::Int);
+    EXPECT_EQ(Value(2) + Value(3), Value(5));
+    EXPECT_EQ(Value(true) + Value(true), Value(2));
+}
+
+TEST(ValuePlus, MixedNumbersPromoteAsPython) {
+    EXPECT_EQ(Value(1) + Value(0.5), Value(1.5));
+    EXPECT_EQ(Value(0.5) + Value(true), Value(1.5));
+    EXPECT_EQ(Value(1) + Value(Complex{0.0, 2.0}), Value(Complex{1.0, 2.0}));
+    EXPECT_EQ(Value::big_int("100000000000000000000") + Value(0.5), Value(1e20 + 0.5));
+    const Value huge = Value::big_int("1" + std::string(400, '0'));
+    try {
+        (void)(huge + Value(1.0));
+        FAIL() << "no OverflowError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.python_class(), "builtins.OverflowError");
+        EXPECT_STREQ(e.what(), "int too large to convert to float");
+    }
+}
+
+TEST(ValuePlus, SequencesJoin) {
+    EXPECT_EQ(Value("ab") + Value("c"), Value("abc"));
+    EXPECT_EQ(Value(Bytes{1}) + Value(Bytes{2}), Value(Bytes{1, 2}));
+    EXPECT_EQ(Value::list({1}) + Value::list({"a"}), Value::list({1, "a"}));
+    EXPECT_EQ(Value::tuple({1}) + Value::tuple({2}), Value::tuple({1, 2}));
+}
+
+TEST(ValuePlus, OtherCombinationsRaisePythonsTypeError) {
+    const auto message = [](const Value& a, const Value& b) {
+        try {
+            (void)(a + b);
+        } catch (const TypeError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no TypeError");
+    };
+    EXPECT_EQ(message(Value(1), Value("a")), "unsupported operand type(s) for +: 'int' and 'str'");
+    EXPECT_EQ(message(Value("a"), Value(1)), "can only concatenate str (not \"int\") to str");
+    EXPECT_EQ(message(Value::list(), Value::tuple()),
+              "can only concatenate list (not \"tuple\") to list");
+    EXPECT_EQ(message(Value(Bytes{}), Value("a")), "can't concat str to bytes");
+    EXPECT_EQ(message(Value(), Value()),
+              "unsupported operand type(s) for +: 'NoneType' and 'NoneType'");
+    EXPECT_EQ(message(Value::set({1}), Value::set({2})),
+              "unsupported operand type(s) for +: 'set' and 'set'");
+}
+
+TEST(ValueOverflow, BigIntsNeverNarrowSilently) {
+    try {
+        (void)Value::big_int("100000000000000000000").as_int();
+        FAIL() << "no OverflowError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.python_class(), "builtins.OverflowError");
+        EXPECT_STREQ(e.what(),
+                     "Python int too large to convert to C++ int64_t (100000000000000000000)");
+    }
+    try {
+        (void)Value::big_int("-1" + std::string(400, '0')).as_float();
+        FAIL() << "no OverflowError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.python_class(), "builtins.OverflowError");
+    }
+    EXPECT_EQ(Value::big_int("1" + std::string(300, '0')).as_float(), 1e300);
 }
 
 } // namespace

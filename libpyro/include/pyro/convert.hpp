@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cmath>
 #include <concepts>
 #include <cstdlib>
 #include <limits>
@@ -80,6 +81,30 @@ struct convert<bool> {
     static bool from(const Value& v) { return v.as_bool(); }
 };
 
+namespace detail {
+// "int32_t", "uint64_t": how messages name a C++ integer type.
+template <std::integral T>
+std::string integer_type_name() {
+    return std::string(std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8) + "_t";
+}
+
+// Python's OverflowError for an int the C++ type cannot hold (never a wrapped value).
+template <std::integral T>
+[[noreturn]] void int_overflow(const std::string& decimal) {
+    if (std::is_unsigned_v<T> && decimal.front() == '-') {
+        throw RemoteError("builtins.OverflowError", "can't convert negative int to unsigned (" +
+                                                        decimal + " to C++ " +
+                                                        integer_type_name<T>() + ")");
+    }
+    throw RemoteError("builtins.OverflowError",
+                      "Python int too large to convert to C++ " + integer_type_name<T>() + " (" +
+                          decimal + " is outside " + std::to_string(std::numeric_limits<T>::min()) +
+                          " to " + std::to_string(std::numeric_limits<T>::max()) + ")");
+}
+} // namespace detail
+
+// An int the type cannot hold throws RemoteError("builtins.OverflowError"), which a Python
+// caller receives as OverflowError.
 template <std::integral T>
 requires(!std::same_as<T, bool>) struct convert<T> {
     static constexpr std::string_view python_name = "int";
@@ -104,12 +129,12 @@ requires(!std::same_as<T, bool>) struct convert<T> {
                 }
             }
         }
-        throw TypeError("int " + v.as_decimal() + " out of range (" +
-                        std::to_string(std::numeric_limits<T>::min()) + " to " +
-                        std::to_string(std::numeric_limits<T>::max()) + ")");
+        detail::int_overflow<T>(v.as_decimal());
     }
 };
 
+// A float beyond the target's range throws RemoteError("builtins.OverflowError"); an int too
+// large for a double does too (Value::as_float), as in Python.
 template <std::floating_point T>
 struct convert<T> {
     static constexpr std::string_view python_name = "float";
@@ -118,7 +143,15 @@ struct convert<T> {
         if (!v.is_float() && !v.is_integer()) {
             detail::wrong_type("float", v);
         }
-        return static_cast<T>(v.as_float());
+        const double d = v.as_float();
+        if constexpr (sizeof(T) < sizeof(double)) {
+            if (std::isfinite(d) &&
+                std::abs(d) > static_cast<double>(std::numeric_limits<T>::max())) {
+                throw RemoteError("builtins.OverflowError",
+                                  "float too large to convert to C++ float (" + v.repr() + ")");
+            }
+        }
+        return static_cast<T>(d);
     }
 };
 
@@ -227,5 +260,27 @@ struct convert<Uri> {
     static Value to(const Uri& uri) { return pyro::to_value(uri); }
     static Uri from(const Value& v) { return uri_from_value(v); }
 };
+
+namespace detail {
+// Throws the error a caller gets when a reply does not convert (see reply_from_value).
+[[noreturn]] void bad_reply(std::string_view method, const Value& reply, std::string_view expected,
+                            const RemoteError& error);
+} // namespace detail
+
+// The result of a remote call as a T, for a caller that expected one (Proxy::call<T>): a reply of
+// another type throws TypeError saying so, "the server's reply to echo() was an int (42),
+// expected a str" (an int too large for T: OverflowError, worded the same way).
+template <class T>
+[[nodiscard]] T reply_from_value(std::string_view method, const Value& reply) {
+    try {
+        return from_value<T>(reply);
+    } catch (const RemoteError& error) {
+        if constexpr (requires { convert<T>::python_name; }) {
+            detail::bad_reply(method, reply, convert<T>::python_name, error);
+        } else {
+            detail::bad_reply(method, reply, {}, error);
+        }
+    }
+}
 
 } // namespace pyro

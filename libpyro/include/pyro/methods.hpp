@@ -1,19 +1,31 @@
-// Exposing a C++ class as a remote object: one line per method.
+// Exposing a C++ class as a remote object: one line per method, naming its parameters.
 //
 //   struct Calculator {
 //       int add(int a, int b) const { return a + b; }
 //       void reset() noexcept;
 //   };
 //   auto interface = pyro::methods<Calculator>()
-//                        .expose("add", &Calculator::add)
+//                        .expose("add", &Calculator::add, {"a", "b"})
 //                        .oneway("reset", &Calculator::reset);
 //
-// Arguments and results convert through pyro::convert (convert.hpp). A remote caller that sends
-// the wrong number or types of arguments gets a builtins.TypeError naming the method and the
-// first bad argument; the servant is never called. Lambdas taking the servant first work too:
-//   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); })
-// Give parameter names to accept Python keyword arguments; trailing std::optional parameters may
-// be left out by the caller (they arrive as std::nullopt):
+// The names are what a Python caller may use as keywords, exactly as with a Python servant:
+// add(2, 3), add(2, b=3) and add(b=3, a=2) all work. Give one name per parameter, in order; a
+// braced list of string literals is counted at compile time (a wrong count does not compile), a
+// std::vector<std::string> built at run time when expose is called (PyroError). Without names
+// (`.expose("add", &Calculator::add)`) the parameters are positional only, which a Python
+// programmer does not expect: name them unless there is a reason not to.
+//
+// Arguments and results convert through pyro::convert (convert.hpp). A caller that sends the
+// wrong arguments gets Python's own TypeError text, and the servant is never called:
+//   "add() missing 1 required positional argument: 'b'"
+//   "add() takes 2 positional arguments but 3 were given"
+//   "add() got an unexpected keyword argument 'c'"
+//   "add() got multiple values for argument 'a'"
+//   "add() argument 1: expected int, got str"     (an int too large for the C++ type:
+//   OverflowError)
+// Lambdas taking the servant first work too:
+//   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); }, {"x"})
+// Trailing std::optional parameters may be left out by the caller (they arrive as std::nullopt):
 //   .expose("greet", &Greeter::greet, {"name", "greeting"})
 //
 // A methods<T> is a value built once before registering the object with a Daemon; building is
@@ -22,6 +34,7 @@
 
 #include <array>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,15 +114,22 @@ template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
 // Lines up positional and keyword arguments with the parameters, the way Python reports
-// mistakes: "add() takes 2 arguments but 3 were given", "greet() got an unexpected keyword
-// argument 'x'". Returns one pointer per parameter; nullptr where an optional one was left out.
+// mistakes: "add() takes 2 positional arguments but 3 were given", "greet() got an unexpected
+// keyword argument 'x'". Returns one pointer per parameter; nullptr where an optional one was left
+// out.
 std::vector<const Value*> bind_arguments(std::string_view method, std::size_t parameter_count,
                                          const std::vector<std::string>& parameter_names,
                                          const std::vector<bool>& optional,
                                          const Value::Items& args, const Value::Entries& kwargs);
 
-// Adds "add() argument 2: " in front of a conversion error.
-[[noreturn]] void bad_argument(std::string_view method, std::size_t index, const TypeError& error);
+// Adds "add() argument 2: " in front of a conversion error, keeping its Python class (TypeError,
+// OverflowError).
+[[noreturn]] void bad_argument(std::string_view method, std::size_t index,
+                               const RemoteError& error);
+
+// Throws PyroError unless names is empty or has one name per parameter, all different.
+void check_parameter_names(std::string_view method, std::size_t parameter_count,
+                           const std::vector<std::string>& names);
 
 template <class Param>
 std::remove_cvref_t<Param> convert_argument(std::string_view method, std::size_t index,
@@ -119,7 +139,7 @@ std::remove_cvref_t<Param> convert_argument(std::string_view method, std::size_t
                   "this parameter type has no pyro::convert specialisation (see convert.hpp)");
     try {
         return from_value<Target>(value ? *value : Value());
-    } catch (const TypeError& error) {
+    } catch (const RemoteError& error) {
         bad_argument(method, index, error);
     }
 }
@@ -129,6 +149,7 @@ Interface::Invoker make_invoker(std::string name, F f, std::vector<std::string> 
     using traits = callable_traits<F>;
     using params = typename traits::params::tuple;
     constexpr std::size_t count = traits::params::count;
+    check_parameter_names(name, count, names);
     return [name = std::move(name), f = std::move(f), names = std::move(names)](
                void* servant, const Value::Items& args, const Value::Entries& kwargs) -> Value {
         static const std::vector<bool> optional = []<std::size_t... I>(std::index_sequence<I...>) {
@@ -153,26 +174,45 @@ Interface::Invoker make_invoker(std::string name, F f, std::vector<std::string> 
     };
 }
 
+// The number of parameters a callable exposed with methods<T> takes (the servant not counted).
+template <class F>
+inline constexpr std::size_t parameter_count_v = callable_traits<F>::params::count;
+
+template <std::size_t N>
+std::vector<std::string> name_list(const char* const (&names)[N]) {
+    return std::vector<std::string>(std::begin(names), std::end(names));
+}
+
 } // namespace detail
 
 template <class T>
 class methods {
 public:
-    // Exposes a member function (or a callable taking T& first) under a remote name.
+    // Exposes a member function (or a callable taking T& first) under a remote name, with the
+    // names of its parameters: .expose("echo", &Echo::echo, {"message"}).
+    template <class F, std::size_t N>
+    methods& expose(std::string name, F f, const char* const (&parameter_names)[N]) {
+        static_assert(N == detail::parameter_count_v<F>,
+                      "expose: give exactly one name per parameter, in order");
+        return add(std::move(name), std::move(f), detail::name_list(parameter_names), false);
+    }
+    // Names from a list built at run time (checked when called), or none: positional only.
     template <class F>
     methods& expose(std::string name, F f, std::vector<std::string> parameter_names = {}) {
-        auto invoker = detail::make_invoker<T>(name, std::move(f), std::move(parameter_names));
-        interface_.add_method(std::move(name), std::move(invoker), false);
-        return *this;
+        return add(std::move(name), std::move(f), std::move(parameter_names), false);
     }
 
     // Like expose, but callers do not wait for the call to finish and get no result or error
     // (Pyro4's @oneway). Listed in the metadata, so Python proxies know too.
+    template <class F, std::size_t N>
+    methods& oneway(std::string name, F f, const char* const (&parameter_names)[N]) {
+        static_assert(N == detail::parameter_count_v<F>,
+                      "oneway: give exactly one name per parameter, in order");
+        return add(std::move(name), std::move(f), detail::name_list(parameter_names), true);
+    }
     template <class F>
     methods& oneway(std::string name, F f, std::vector<std::string> parameter_names = {}) {
-        auto invoker = detail::make_invoker<T>(name, std::move(f), std::move(parameter_names));
-        interface_.add_method(std::move(name), std::move(invoker), true);
-        return *this;
+        return add(std::move(name), std::move(f), std::move(parameter_names), true);
     }
 
     // A read-only remote attribute (Pyro4's exposed property): getter is a const member function
@@ -199,6 +239,13 @@ public:
     operator Interface() && { return std::move(interface_); }
 
 private:
+    template <class F>
+    methods& add(std::string name, F f, std::vector<std::string> parameter_names, bool oneway) {
+        auto invoker = detail::make_invoker<T>(name, std::move(f), std::move(parameter_names));
+        interface_.add_method(std::move(name), std::move(invoker), oneway);
+        return *this;
+    }
+
     template <class G>
     static Interface::Getter make_getter(G getter) {
         return [getter](void* servant) -> Value {

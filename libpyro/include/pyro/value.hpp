@@ -100,8 +100,11 @@ public:
 
     // Accessors throw pyro::TypeError naming the expected and the actual type.
     [[nodiscard]] bool as_bool() const;
+    // An int that fits in 64 bits; a BigInt throws RemoteError("builtins.OverflowError"), never
+    // a wrapped number.
     [[nodiscard]] std::int64_t as_int() const;
-    // A float, or an int converted to double (as Python accepts an int where a float is meant).
+    // A float, or an int converted to double (as Python accepts an int where a float is meant);
+    // an int beyond a double's range throws RemoteError("builtins.OverflowError") as Python does.
     [[nodiscard]] double as_float() const;
     [[nodiscard]] Complex as_complex() const;
     [[nodiscard]] const std::string& as_string() const;
@@ -124,6 +127,13 @@ public:
 
     // A Python-repr-like rendering, for messages and traces: "'text'", "[1, 'a', None]", "(1,)".
     [[nodiscard]] std::string repr() const;
+
+    // Python's a + b for what a Value carries: ints of any size exactly (2**62 + 2**62 is 2**63,
+    // a BigInt, never a wrapped int64), bool counting as int, int and float and complex mixed
+    // as Python promotes them, str + str, bytes + bytes, list + list and tuple + tuple joined.
+    // Anything else throws TypeError with Python's text ("unsupported operand type(s) for +:
+    // 'int' and 'str'"); an int too large for a float throws RemoteError("builtins.OverflowError").
+    friend Value operator+(const Value& a, const Value& b);
 
     // Structural identity, not Python's numeric equality: kinds must match (1 != 1.0 != True),
     // floats match when both are NaN or they are equal with the same sign (0.0 != -0.0), sets
