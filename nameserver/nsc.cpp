@@ -437,8 +437,15 @@ int nsc_main(std::string_view program, const std::vector<std::string>& arguments
     std::optional<NameServer> ns;
     try {
         ns.emplace(locate_ns(config, options.host, port));
-    } catch (const PyroError&) {
+    } catch (const NamingError&) {
+        // Nothing answered where it looked: pyro4-nsc's words exactly.
         out << text::locate_failed << std::endl;
+        return 0;
+    } catch (const PyroError& error) {
+        // Something answered but cannot be used (another HMAC key, a refused serializer, not a
+        // name server): pyro4-nsc says "Failed to locate" here too, which sends students off to
+        // start a second name server. Say what is wrong instead.
+        out << text::locate_problem(error.what()) << std::endl;
         return 0;
     }
     if (options.verbose) {

@@ -46,6 +46,10 @@ std::string items_removed(std::string_view count) {
     return std::string(count) + " items removed.";
 }
 
+std::string locate_problem(std::string_view cause) {
+    return "Error: " + std::string(cause);
+}
+
 std::string error_line(std::string_view class_name, std::string_view message) {
     return "Error: " + std::string(class_name) + " - " + std::string(message);
 }

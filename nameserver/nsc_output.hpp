@@ -20,6 +20,9 @@ inline constexpr std::string_view invalid_command = "invalid or missing command"
 inline constexpr std::string_view locating = "Locating name server...";
 inline constexpr std::string_view done = "Done.";
 inline constexpr std::string_view locate_failed = "Error: Failed to locate the nameserver";
+// libpyro's own: a name server (or something) answered but cannot be used; `cause` says why
+// and what to do (errors.hpp).
+[[nodiscard]] std::string locate_problem(std::string_view cause);
 inline constexpr std::string_view ping_ok = "Name server ping ok.";
 inline constexpr std::string_view nothing_removed = "Nothing removed";
 inline constexpr std::string_view metadata_updated = "Metadata updated";

@@ -1,16 +1,14 @@
 #include "pyro/name_server.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <random>
 
-#include <boost/asio.hpp>
-
-#include "net.hpp"
+#include "locate.hpp"
 #include "pyro/errors.hpp"
 
 namespace pyro {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -28,10 +26,6 @@ std::vector<std::string> strings_of(const Value& value) {
     return out;
 }
 
-bool is_loopback_host(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
 Uri ns_uri(const std::string& host, int port) {
     if (host.starts_with("./u:")) {
         return Uri::unix_socket("Pyro.NameServer", host.substr(4));
@@ -39,76 +33,84 @@ Uri ns_uri(const std::string& host, int port) {
     return Uri::pyro("Pyro.NameServer", host, port);
 }
 
+// Where locate_ns() looked, and the first failure that was not "nothing listens there": that one
+// names a name server (or something) that exists but cannot be used, and is what to report.
+struct Search {
+    std::vector<std::string> tried;
+    std::exception_ptr problem;
+    std::string problem_place;
+};
+
 // A name server at a known address, bound (handshake done) so a failure shows here.
-std::optional<NameServer> try_direct(const Uri& uri, const Config& config) {
+std::optional<NameServer> try_direct(const Uri& uri, const Config& config, Search& search) {
+    search.tried.push_back(uri.location());
     try {
         Proxy proxy(uri, config);
         proxy.bind();
         return NameServer(std::move(proxy));
-    } catch (const PyroError&) {
-        // Not a name server there (refused, wrong object, bad handshake): look further, as
-        // Pyro4's locateNS does.
-        return std::nullopt;
-    }
-}
-
-// §8.2 step 2: up to three rounds of GET_NSURI to every broadcast address, 0.7 s each.
-std::optional<Uri> broadcast_lookup(const Config& config, int port) {
-    asio::io_context io;
-    asio::ip::udp::socket socket(io);
-    boost::system::error_code error;
-    socket.open(asio::ip::udp::v4(), error);
-    if (error) {
-        return std::nullopt;
-    }
-    socket.set_option(asio::socket_base::broadcast(true), error);
-    socket.set_option(asio::socket_base::reuse_address(true), error);
-    std::vector<asio::ip::udp::endpoint> targets;
-    for (const auto& address : config.broadcast_addrs) {
-        const std::string name = address == "<broadcast>" ? "255.255.255.255"
-                                 : address.empty()        ? "0.0.0.0"
-                                                          : address;
-        const auto ip = asio::ip::make_address_v4(name, error);
-        if (!error) {
-            targets.emplace_back(ip, static_cast<unsigned short>(port));
-        }
-    }
-    static constexpr std::string_view request = "GET_NSURI";
-    for (int round = 0; round < 3; ++round) {
-        for (const auto& target : targets) {
-            socket.send_to(asio::buffer(request), target, 0, error); // unreachable: ignored
-        }
-        std::array<char, 100> reply{}; // Pyro4 reads at most 100 bytes (§8.2)
-        asio::ip::udp::endpoint sender;
-        std::size_t received = 0;
-        bool done = false;
-        socket.async_receive_from(asio::buffer(reply), sender,
-                                  [&](const boost::system::error_code& e, std::size_t n) {
-                                      done = !e;
-                                      received = n;
-                                  });
-        io.restart();
-        io.run_for(std::chrono::milliseconds(700));
-        if (!io.stopped()) {
-            socket.cancel(error);
-            io.restart();
-            io.run();
-        }
-        if (done) {
-            try {
-                return Uri::parse(std::string(reply.data(), received));
-            } catch (const PyroError&) {
-                // Not a name server's answer; try the next round.
+    } catch (const UnknownSerializerError&) {
+        throw; // no name server anywhere can help: say so at once
+    } catch (const ConnectionRefusedError&) {
+        // Nothing listens there: look further, as Pyro4's locateNS does.
+    } catch (const HandshakeError& error) {
+        if (!search.problem) {
+            search.problem_place = uri.location();
+            if (std::string_view(error.what()).find("rejected: unknown object") !=
+                std::string_view::npos) {
+                search.problem = std::make_exception_ptr(HandshakeError(
+                    "a Pyro server listens there, but it is not a name server (it has no object "
+                    "'Pyro.NameServer'); give the name server's host and port with "
+                    "--ns-host/--ns-port or PYRO_NS_HOST/PYRO_NS_PORT"));
+            } else {
+                search.problem = std::current_exception();
             }
+        }
+    } catch (const PyroError&) {
+        if (!search.problem) {
+            search.problem = std::current_exception();
+            search.problem_place = uri.location();
         }
     }
     return std::nullopt;
 }
 
-[[noreturn]] void not_found(const std::vector<std::string>& tried) {
+// The error `problem` again, of the same class, its message saying it came from the name server
+// at `place`.
+[[noreturn]] void fail_at(const std::string& place, const std::exception_ptr& problem) {
+    const std::string prefix = "cannot use the name server at " + place + ": ";
+    try {
+        std::rethrow_exception(problem);
+    } catch (const HmacKeyError& e) {
+        throw HmacKeyError(prefix + e.what());
+    } catch (const SerializerNotAcceptedError& e) {
+        throw SerializerNotAcceptedError(prefix + e.what());
+    } catch (const HandshakeError& e) {
+        throw HandshakeError(prefix + e.what());
+    } catch (const NotPyroPeerError& e) {
+        throw NotPyroPeerError(prefix + e.what());
+    } catch (const TimeoutError& e) {
+        throw TimeoutError(prefix + e.what());
+    } catch (const ConnectionClosedError& e) {
+        throw ConnectionClosedError(prefix + e.what());
+    } catch (const ProtocolError& e) {
+        throw ProtocolError(prefix + e.what());
+    } catch (const CommunicationError& e) {
+        throw CommunicationError(prefix + e.what());
+    } catch (const SecurityError& e) {
+        throw SecurityError(prefix + e.what());
+    } catch (const PyroError& e) {
+        throw PyroError(prefix + e.what());
+    }
+}
+
+// Nothing answered anywhere: no name server runs where this program looked.
+[[noreturn]] void not_found(const Search& search) {
+    if (search.problem) {
+        fail_at(search.problem_place, search.problem);
+    }
     std::string places;
-    for (std::size_t i = 0; i < tried.size(); ++i) {
-        places += (i == 0 ? "" : ", ") + tried[i];
+    for (std::size_t i = 0; i < search.tried.size(); ++i) {
+        places += (i == 0 ? "" : ", ") + search.tried[i];
     }
     throw NamingError("Failed to locate the nameserver (looked at " + places +
                       "); start one with 'pyro-ns' (or Python's 'pyro4-ns'), or give its host "
@@ -126,7 +128,17 @@ int NameServer::count() {
 }
 
 Uri NameServer::lookup(std::string_view name) {
-    return uri_from_value(proxy_.invoke("lookup", {Value(name)}));
+    try {
+        return uri_from_value(proxy_.invoke("lookup", {Value(name)}));
+    } catch (const NamingError& error) {
+        // Pyro4's name server words it "unknown name: NAME"; the class tells it apart here.
+        if (std::string_view(error.what()).starts_with("unknown name")) {
+            UnknownNameError unknown(error.what());
+            unknown.set_remote_traceback(error.remote_traceback());
+            throw unknown;
+        }
+        throw;
+    }
 }
 
 Registration NameServer::lookup_with_metadata(std::string_view name) {
@@ -197,36 +209,46 @@ NameServer locate_ns(const Config& config, std::optional<std::string> host,
     if (port == 0) {
         port.reset(); // as in Pyro4, port 0 means "not given"
     }
-    std::vector<std::string> tried;
+    Search search;
     if (host) {
-        const Uri uri = ns_uri(*host, port.value_or(config.ns_port));
-        if (auto ns = try_direct(uri, config)) {
+        if (auto ns = try_direct(ns_uri(*host, port.value_or(config.ns_port)), config, search)) {
             return std::move(*ns);
         }
-        not_found({uri.location()});
+        not_found(search);
     }
-    if (is_loopback_host(config.ns_host)) {
-        const Uri uri = ns_uri(config.ns_host, port.value_or(config.ns_port));
-        tried.push_back(uri.location());
-        if (auto ns = try_direct(uri, config)) {
+    if (detail::is_loopback_host(config.ns_host)) {
+        if (auto ns =
+                try_direct(ns_uri(config.ns_host, port.value_or(config.ns_port)), config, search)) {
             return std::move(*ns);
         }
     }
     if (config.prefer_ip_version != 6 && !config.broadcast_addrs.empty()) {
+        // §8.2 step 2: three rounds of GET_NSURI, 0.7 s each.
         const int bcport = port.value_or(config.ns_bcport);
-        tried.push_back("UDP broadcast port " + std::to_string(bcport));
-        if (const auto found = broadcast_lookup(config, bcport)) {
-            return NameServer(Proxy(*found, config));
+        search.tried.push_back("UDP broadcast port " + std::to_string(bcport));
+        const auto answer = detail::probe_get_nsuri(bcport, config.broadcast_addrs,
+                                                    std::chrono::milliseconds(700), 3);
+        std::optional<Uri> found;
+        if (answer) {
+            try {
+                found = Uri::parse(*answer);
+            } catch (const PyroError&) {
+                // Not a name server's answer: go on as if none came.
+            }
+        }
+        if (found) {
+            if (auto ns = try_direct(*found, config, search)) {
+                return std::move(*ns);
+            }
         }
     }
     const Uri uri = ns_uri(config.ns_host, config.ns_port);
-    if (std::find(tried.begin(), tried.end(), uri.location()) == tried.end()) {
-        tried.push_back(uri.location());
-        if (auto ns = try_direct(uri, config)) {
+    if (std::find(search.tried.begin(), search.tried.end(), uri.location()) == search.tried.end()) {
+        if (auto ns = try_direct(uri, config, search)) {
             return std::move(*ns);
         }
     }
-    not_found(tried);
+    not_found(search);
 }
 
 Uri resolve(const Uri& uri, const Config& config) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,49 @@ std::string seconds_text(std::chrono::duration<double> duration) {
     std::array<char, 32> text{};
     std::snprintf(text.data(), text.size(), "%g s", duration.count());
     return text.data();
+}
+
+// The serializer a Config names, or UnknownSerializerError saying which kind of mistake it is:
+// Pyro4 has serializers libpyro does not speak, and a typo deserves another answer than those.
+SerializerKind checked_serializer(const std::string& name) {
+    try {
+        return serializer_from_name(name);
+    } catch (const SerializeError&) {
+    }
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    static constexpr std::array<std::string_view, 5> python_only{"pickle", "marshal", "dill",
+                                                                 "cloudpickle", "msgpack"};
+    if (std::find(python_only.begin(), python_only.end(), lower) != python_only.end()) {
+        throw UnknownSerializerError(
+            "serializer '" + name +
+            "' (PYRO_SERIALIZER) is one only Python has: libpyro speaks serpent and json (and "
+            "Pyro4 servers accept serpent, json and marshal unless told otherwise); unset "
+            "PYRO_SERIALIZER or set it to serpent");
+    }
+    throw UnknownSerializerError("serializer '" + name +
+                                 "' (PYRO_SERIALIZER) does not exist: libpyro speaks serpent and "
+                                 "json; unset PYRO_SERIALIZER or set it to serpent");
+}
+
+// Which side lacks the HMAC key, or whether the keys differ, from what each side saw: Pyro4's
+// "hmac key config not symmetric" means exactly one side has a key.
+std::string hmac_problem(std::string_view reason, bool have_key) {
+    if (reason.find("not symmetric") != std::string_view::npos) {
+        return have_key ? "this program has an HMAC key (PYRO_HMAC_KEY) but the server has none "
+                          "(hmac key config not symmetric); unset PYRO_HMAC_KEY, or give the "
+                          "server the same key"
+                        : "the server needs an HMAC key and this program has none (hmac key "
+                          "config not symmetric); set PYRO_HMAC_KEY to the server's key";
+    }
+    return "the HMAC keys of this program and the server differ (message hmac mismatch); set "
+           "PYRO_HMAC_KEY to the server's key";
+}
+
+bool is_nothing_listening(const boost::system::error_code& error) {
+    return error == boost::asio::error::connection_refused ||
+           error == boost::system::errc::no_such_file_or_directory; // a Unix socket not there
 }
 
 } // namespace
@@ -64,8 +108,8 @@ struct Proxy::Impl {
 
     Impl(Uri u, Config c, Logger l)
         : uri(std::move(u)), config(std::move(c)), log(std::move(l)),
-          serializer(serializer_from_name(config.serializer)),
-          hmac_key(config.hmac_key.value_or("")), timeout(config.comm_timeout) {
+          serializer(checked_serializer(config.serializer)), hmac_key(config.hmac_key.value_or("")),
+          timeout(config.comm_timeout) {
         limits.max_message_size = config.max_message_size;
     }
 
@@ -177,9 +221,11 @@ struct Proxy::Impl {
         }
     }
 
-    Message receive() {
+    // `verify` false leaves the HMAC check to the caller (the handshake reads a CONNECTFAIL's
+    // reason even when the keys do not match, to say which side lacks one).
+    Message receive(bool verify = true) {
         if (fault_connection) {
-            return receive_with_faults();
+            return receive_with_faults(verify);
         }
         Message received = read_frame();
         if (config.trace) {
@@ -188,11 +234,13 @@ struct Proxy::Impl {
         if (monitor) {
             monitor->report(detail::MonitorDirection::Received, *socket, received);
         }
-        verify_hmac(received, hmac_key);
+        if (verify) {
+            verify_hmac(received, hmac_key);
+        }
         return received;
     }
 
-    Message receive_with_faults() {
+    Message receive_with_faults(bool verify) {
         if (duplicate) {
             Message again = std::move(*duplicate);
             duplicate.reset();
@@ -225,7 +273,9 @@ struct Proxy::Impl {
             if (fault.delay.count() > 0) {
                 std::this_thread::sleep_for(fault.delay);
             }
-            verify_hmac(received, hmac_key);
+            if (verify) {
+                verify_hmac(received, hmac_key);
+            }
             if (fault.duplicate) {
                 duplicate = received;
             }
@@ -297,7 +347,11 @@ struct Proxy::Impl {
         }
         socket.reset();
         log.info("cannot connect to ", peer_text(), ": ", error.message());
-        throw CommunicationError("cannot connect to " + peer_text() + ": " + error.message());
+        const std::string text = "cannot connect to " + peer_text() + ": " + error.message();
+        if (is_nothing_listening(error)) {
+            throw ConnectionRefusedError(text);
+        }
+        throw CommunicationError(text);
     }
 
     void connect() {
@@ -314,27 +368,89 @@ struct Proxy::Impl {
             }
             handshake(target);
             log.debug("connected to ", target.str());
+        } catch (const ConnectionRefusedError& error) {
+            disconnect();
+            if (uri.protocol() == Uri::Protocol::PyroName) {
+                // The name server still has the name, so the server went without removing it.
+                throw ConnectionRefusedError(std::string(error.what()) + "; '" + uri.object() +
+                                             "' is still registered at the name server, but "
+                                             "its server is gone: start it again");
+            }
+            throw;
         } catch (...) {
             disconnect();
             throw;
         }
     }
 
+    // The handshake's answer, each way it can fail named by its cause.
+    Message handshake_reply() {
+        try {
+            return receive(false);
+        } catch (const TimeoutError&) {
+            throw TimeoutError("no answer from " + peer_text() + " within " +
+                               seconds_text(timeout) +
+                               " (PYRO_COMMTIMEOUT): it took the connection but did not answer "
+                               "the Pyro handshake; is the server stopped or busy, and is this "
+                               "the right port?");
+        } catch (const MessageTooLargeError&) {
+            throw;
+        } catch (const ProtocolError& error) {
+            // Bad magic, version or checksum: what answered is not a Pyro4 peer.
+            throw NotPyroPeerError("what answers at " + peer_text() + " is not a Pyro4 server (" +
+                                   error.what() + "); check the host and port");
+        }
+    }
+
     void handshake(const Uri& target) {
         send(new_message(MessageType::Connect, config.metadata ? flags::meta_on_connect : 0,
                          detail::connect_payload(target.object(), config.metadata)));
-        const Message reply = receive();
+        const Message reply = handshake_reply();
+        const bool have_key = !hmac_key.empty();
         if (reply.type == MessageType::ConnectFail) {
-            const std::string body = payload_bytes(reply, limits);
             std::string reason;
-            if (reply.serializer_id == serializer_ids::marshal) {
-                reason = marshal_string(body);
-            } else {
-                const Value value = deserialize(serializer_from_id(reply.serializer_id), body);
-                reason = value.is_string() ? value.as_string() : value.repr();
+            try {
+                const std::string body = payload_bytes(reply, limits);
+                if (reply.serializer_id == serializer_ids::marshal) {
+                    reason = marshal_string(body);
+                } else {
+                    const Value value = deserialize(serializer_from_id(reply.serializer_id), body);
+                    reason = value.is_string() ? value.as_string() : value.repr();
+                }
+            } catch (const PyroError&) {
+                verify_hmac(reply, hmac_key); // an unreadable refusal: the keys may be why
+                throw;
             }
             log.info("connection to ", peer_text(), " rejected: ", reason);
-            throw CommunicationError("connection to " + peer_text() + " rejected: " + reason);
+            const std::string rejected = "connection to " + peer_text() + " rejected: ";
+            if (reason.find("hmac") != std::string::npos) {
+                throw HmacKeyError(rejected + hmac_problem(reason, have_key));
+            }
+            // The CONNECTFAIL of a peer with a key is signed with it (Pyro4's daemon does so).
+            try {
+                verify_hmac(reply, hmac_key);
+            } catch (const SecurityError& error) {
+                throw HmacKeyError(rejected + hmac_problem(error.what(), have_key));
+            }
+            if (reason.find("serializer that is not accepted") != std::string::npos) {
+                throw SerializerNotAcceptedError(
+                    rejected + reason + "; the server does not accept " +
+                    std::string(serializer_name(serializer)) +
+                    " (its SERIALIZERS_ACCEPTED): set PYRO_SERIALIZER to one it accepts");
+            }
+            if (reason == "unknown object") {
+                throw HandshakeError(rejected + "unknown object; the server there has no object '" +
+                                     target.object() +
+                                     "' (restarted since the URI was made?); look the name up "
+                                     "again");
+            }
+            throw HandshakeError(rejected + reason);
+        }
+        try {
+            verify_hmac(reply, hmac_key);
+        } catch (const SecurityError& error) {
+            throw HmacKeyError("connection to " + peer_text() +
+                               " refused: " + hmac_problem(error.what(), have_key));
         }
         if (reply.type != MessageType::ConnectOk) {
             throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
@@ -521,7 +637,7 @@ void Proxy::ping() {
     }
 }
 
-const ObjectMetadata& Proxy::metadata() {
+ObjectMetadata Proxy::metadata() {
     const std::lock_guard lock(impl_->mutex);
     impl_->ensure_connected();
     if (!impl_->metadata) {
@@ -529,7 +645,7 @@ const ObjectMetadata& Proxy::metadata() {
             impl_->exchange("Pyro.Daemon", "get_metadata",
                             Value::list({impl_->connected->object()}), Value::Entries{}));
     }
-    return *impl_->metadata;
+    return *impl_->metadata; // a copy: a reconnect on another thread may replace it
 }
 
 const Uri& Proxy::uri() const {
@@ -559,6 +675,7 @@ void Proxy::set_serializer(SerializerKind kind) {
 }
 
 SerializerKind Proxy::serializer() const {
+    const std::lock_guard lock(impl_->mutex);
     return impl_->serializer;
 }
 
@@ -573,6 +690,7 @@ Value Proxy::to_value() const {
     const auto names = [](const std::vector<std::string>& list) {
         return Value::tuple(Value::Items(list.begin(), list.end()));
     };
+    const std::lock_guard lock(impl_->mutex);
     const ObjectMetadata none;
     const ObjectMetadata& meta = impl_->metadata ? *impl_->metadata : none;
     return Value::dict(

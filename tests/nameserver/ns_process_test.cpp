@@ -122,9 +122,14 @@ TEST(PyroNs, KeyAndNat) {
                                port +
                                "\nexternal URI = PYRO:Pyro.NameServer@ns.example.org:5555\n");
     EXPECT_NE(ns.process().output(Stream::Stderr).find("UserWarning: using -k"), std::string::npos);
-    // The key is required: without it the handshake fails, with it the call works.
+    // The key is required: without it the handshake fails, and pyro-nsc says why (pyro4-nsc's
+    // "Failed to locate the nameserver" would send the student off to start another one); with
+    // it the call works.
     EXPECT_EQ(run_nsc(Cpp, {"-n", "127.0.0.1", "-p", port, "ping"}).out,
-              "Error: Failed to locate the nameserver\n");
+              "Error: cannot use the name server at 127.0.0.1:" + port +
+                  ": connection to ('127.0.0.1', " + port +
+                  ") rejected: the server needs an HMAC key and this program has none (hmac key "
+                  "config not symmetric); set PYRO_HMAC_KEY to the server's key\n");
     const ToolRun with_key =
         run_tool({PYRO_NSC_PROGRAM, "-n", "127.0.0.1", "-p", port, "lookup", "Pyro.NameServer"}, {},
                  {{"PYRO_HMAC_KEY", "secret"}});

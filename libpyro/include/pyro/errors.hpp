@@ -4,15 +4,24 @@
 //   PyroError
 //   ├── CommunicationError
 //   │   ├── ConnectionClosedError
+//   │   ├── ConnectionRefusedError *
 //   │   ├── TimeoutError
+//   │   ├── HandshakeError *
+//   │   │   └── SerializerNotAcceptedError *
 //   │   └── ProtocolError
+//   │       ├── NotPyroPeerError *
 //   │       ├── MessageTooLargeError
 //   │       └── SerializeError
+//   │           └── UnknownSerializerError *
 //   ├── NamingError
+//   │   └── UnknownNameError *
 //   ├── DaemonError
 //   ├── SecurityError
+//   │   └── HmacKeyError *
 //   └── RemoteError   (an exception raised by the remote object, e.g. builtins.ValueError)
 //       └── TypeError (libpyro's own: a value had the wrong type; travels as builtins.TypeError)
+//
+// (* libpyro's own, one per cause of a failed connection or lookup; see below.)
 //
 // Every class knows the Python class name it travels as (python_class()), so the daemon can send
 // it as an exception result and a Python client re-raises the right class. Errors that came over
@@ -71,6 +80,27 @@ PYRO_DEFINE_ERROR(SerializeError, ProtocolError, "Pyro4.errors.SerializeError");
 PYRO_DEFINE_ERROR(NamingError, PyroError, "Pyro4.errors.NamingError");
 PYRO_DEFINE_ERROR(DaemonError, PyroError, "Pyro4.errors.DaemonError");
 PYRO_DEFINE_ERROR(SecurityError, PyroError, "Pyro4.errors.SecurityError");
+
+// Why a connection or a lookup failed, one class per cause, so a program can tell them apart and
+// its message says what to do. Pyro4 has no such classes: each travels as its Pyro4 base class,
+// and a Python peer sees the same error it always did.
+//
+// Nothing listens at the address (ECONNREFUSED, or no such Unix socket file).
+PYRO_DEFINE_ERROR(ConnectionRefusedError, CommunicationError, "Pyro4.errors.CommunicationError");
+// The peer answered the handshake with CONNECTFAIL (unknown object, a refused serializer, …).
+PYRO_DEFINE_ERROR(HandshakeError, CommunicationError, "Pyro4.errors.CommunicationError");
+// The peer does not accept the serializer this program speaks (its SERIALIZERS_ACCEPTED).
+PYRO_DEFINE_ERROR(SerializerNotAcceptedError, HandshakeError, "Pyro4.errors.CommunicationError");
+// The peer's first bytes are not a Pyro4 header (an HTTP server, another protocol version).
+PYRO_DEFINE_ERROR(NotPyroPeerError, ProtocolError, "Pyro4.errors.ProtocolError");
+// The serializer asked for (PYRO_SERIALIZER) is not one libpyro speaks: a typo, or pickle,
+// marshal, dill or msgpack, which only Python has.
+PYRO_DEFINE_ERROR(UnknownSerializerError, SerializeError, "Pyro4.errors.SerializeError");
+// The name server has no registration of that name.
+PYRO_DEFINE_ERROR(UnknownNameError, NamingError, "Pyro4.errors.NamingError");
+// The HMAC keys of the two sides differ, or only one side has one. A SecurityError, as Pyro4's
+// Message.recv raises.
+PYRO_DEFINE_ERROR(HmacKeyError, SecurityError, "Pyro4.errors.SecurityError");
 
 #undef PYRO_DEFINE_ERROR
 

@@ -41,7 +41,7 @@ public:
 
     void ping();
     [[nodiscard]] int count();
-    // Throws NamingError("unknown name: …") when absent.
+    // Throws UnknownNameError("unknown name: …") when absent.
     [[nodiscard]] Uri lookup(std::string_view name);
     [[nodiscard]] Registration lookup_with_metadata(std::string_view name);
     // Pyro4's register(); `safe` refuses to replace an existing name (NamingError).
@@ -64,7 +64,11 @@ private:
 // Finds a name server (PYRO4-WIRE.md §8.2): with a host, connects to it directly (port defaults to
 // config.ns_port); without, tries config.ns_host when it is a loopback name, then a UDP
 // broadcast on config.ns_bcport to config.broadcast_addrs, then config.ns_host:config.ns_port.
-// Throws NamingError saying where it looked and how to start a name server.
+// When nothing answers anywhere: NamingError saying where it looked and how to start a name
+// server. When something answers but cannot be used, the error of that cause (HmacKeyError,
+// SerializerNotAcceptedError, NotPyroPeerError, TimeoutError, HandshakeError for a Pyro server
+// that is no name server, …; errors.hpp), its message starting "cannot use the name server at
+// HOST:PORT: ". UnknownSerializerError at once when config.serializer is not one libpyro speaks.
 [[nodiscard]] NameServer locate_ns(const Config& config, std::optional<std::string> host = {},
                                    std::optional<int> port = {});
 

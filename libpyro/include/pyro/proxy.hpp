@@ -10,7 +10,9 @@
 // exceptions: Pyro4.errors.* as the matching pyro:: class, anything else as RemoteError carrying
 // the Python class name; all carry the remote traceback.
 //
-// A proxy may be shared between threads: calls on one proxy are serialised (one connection).
+// A proxy may be shared between threads: calls on one proxy are serialised (one connection), and
+// every member function may be called from any thread (none hands out a reference into state a
+// call may change).
 #pragma once
 
 #include <chrono>
@@ -34,7 +36,8 @@ class Proxy {
 public:
     // Takes the serializer (PYRO_SERIALIZER), timeout (PYRO_COMMTIMEOUT), HMAC key and name
     // server location from config, and logs through Logger(config) (log.hpp) or the logger given.
-    // Does not connect yet. Throws PyroError for a bad config.serializer or config.log_level.
+    // Does not connect yet. Throws UnknownSerializerError for a config.serializer libpyro does
+    // not speak, PyroError for a bad config.log_level.
     explicit Proxy(Uri uri, Config config = {});
     explicit Proxy(std::string_view uri, Config config = {});
     Proxy(Uri uri, Config config, Logger logger);
@@ -71,15 +74,20 @@ public:
     }
     void set_attribute(std::string_view name, const Value& value);
 
-    // Connects now (resolving PYRONAME/PYROMETA) and performs the handshake.
+    // Connects now (resolving PYRONAME/PYROMETA) and performs the handshake. Each cause of failure
+    // has its class (errors.hpp) and a message saying what to do: ConnectionRefusedError (nothing
+    // listens there), TimeoutError (no answer within the timeout), HmacKeyError (the HMAC keys
+    // differ or one side has none), SerializerNotAcceptedError, NotPyroPeerError (not a Pyro4
+    // server there), HandshakeError (another refusal, e.g. no such object).
     void bind();
     // Closes the connection; the next call connects again.
     void release();
     // MSG_PING round trip, without metadata or a method call.
     void ping();
 
-    // What the remote object exposes (connects first if needed).
-    [[nodiscard]] const ObjectMetadata& metadata();
+    // What the remote object exposes (connects first if needed). A copy, so it stays valid while
+    // another thread's call reconnects and replaces the proxy's own.
+    [[nodiscard]] ObjectMetadata metadata();
 
     // The URI as given, and the PYRO: URI actually connected to (after resolution).
     [[nodiscard]] const Uri& uri() const;
