@@ -6,10 +6,13 @@
 //   registry.register_name("echo.server", "PYRO:obj@127.0.0.1:5555", false, {"lab"});
 //   pyro::ns::Entry entry = registry.lookup("echo.server");
 //
-// Thread-safe: every method takes the registry's lock, so the servant may be called from many
-// daemon worker threads at once.
+// Thread-safe: the servant is called from many daemon worker threads at once. The registry's lock
+// guards only the storage's own calls; a regex or metadata query matches on a copy taken under the
+// lock and fetches its rows in short slices, so one student's slow query never holds up another's
+// lookup. interrupt() makes queries still running give up at once (shutdown).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,20 +70,41 @@ public:
     // Returns how many names were removed.
     int remove(const std::optional<std::string>& name, const std::optional<std::string>& prefix,
                const std::optional<std::string>& regex);
+    // Removes `name` only while it is still registered with `uri` (the auto-cleaner's removal:
+    // a name registered again meanwhile is kept). Never removes Pyro.NameServer.
+    bool remove_if_unchanged(std::string_view name, std::string_view uri);
     // The entries the filter selects, in the storage's order. At most one filter may be set:
     // two give RemoteError("builtins.ValueError", "you can only filter on one thing at a time");
     // an empty value counts as set for that check but filters nothing, as in Pyro4. NamingError
     // for a bad regex or a storage without metadata.
     [[nodiscard]] Listing list(const ListFilter& filter = {}) const;
 
+    // From now on every query still running, and every one started later, stops with
+    // NamingError("the name server is shutting down") between two names (thread-safe).
+    void interrupt();
+
     // Throws PyroError with Pyro4's text when `uri` is not a valid URI.
     static void validate_uri(std::string_view uri);
 
+    // Rows fetched per turn of the lock when a query gathers its results.
+    static constexpr std::size_t slice = 512;
+
 private:
-    [[nodiscard]] Listing list_locked(const ListFilter& filter) const;
+    // What a prefix or regex filter selected: the rows when the storage answered the query itself
+    // (Pyro4's optimized_* hooks), else the names matched outside the lock.
+    struct Selection {
+        std::optional<Listing> rows;
+        std::vector<std::string> names;
+    };
+    [[nodiscard]] Selection select(const ListFilter& query) const;
+    // The rows of `names` still registered, fetched `slice` names per turn of the lock.
+    [[nodiscard]] Listing fetch(const std::vector<std::string>& names) const;
+    [[nodiscard]] Listing metadata_query(const ListFilter& query) const;
+    void check_interrupted() const;
 
     mutable std::mutex mutex_;
     std::unique_ptr<Storage> storage_;
+    std::atomic<bool> interrupted_{false};
 };
 
 } // namespace pyro::ns

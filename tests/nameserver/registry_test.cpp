@@ -2,6 +2,10 @@
 // every NameServer method, Python re.match rules, and the error texts.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "nameserver/registry.hpp"
 #include "nameserver/storage.hpp"
 #include "pyro/errors.hpp"
@@ -343,6 +347,144 @@ TEST(PythonRegexTest, MatchSemantics) {
     // dbm's full match: Pyro4 appends "$" (so "a|b$" still matches "abc" through "a").
     EXPECT_FALSE(PythonRegex("ab$").match("abc"));
     EXPECT_TRUE(PythonRegex("a|b$").match("abc"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// One client's costly query must not hold up the others, nor the name server's shutdown
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Names that cost PCRE2 a few hundred thousand steps each against slow_pattern (within the match
+// limit, so the query runs to its end): `count` of them make a query of a second or more.
+constexpr const char* slow_pattern = "(?:a|b)*(?:a|b)*(?:a|b)*c";
+void fill_slow_names(Registry& registry, int count) {
+    for (int i = 0; i < count; ++i) {
+        registry.register_name(std::string(120, 'a') + "d" + std::to_string(i) + "c",
+                               "PYRO:obj@127.0.0.1:5555", false, {});
+    }
+    registry.register_name("echo.server", "PYRO:echo@127.0.0.1:5555", false, {"lab"});
+}
+
+TEST(RegistryConcurrency, LookupsGoOnWhileARegexQueryRuns) {
+    Registry registry(make_memory_storage());
+    fill_slow_names(registry, 300);
+    std::atomic<bool> done{false};
+    Clock::duration query_took{};
+    std::jthread query([&] {
+        const auto start = Clock::now();
+        ListFilter filter;
+        filter.regex = slow_pattern;
+        EXPECT_TRUE(registry.list(filter).empty());
+        query_took = Clock::now() - start;
+        done = true;
+    });
+    int during = 0;
+    Clock::duration slowest{};
+    while (!done) {
+        const auto start = Clock::now();
+        EXPECT_EQ(registry.lookup("echo.server").uri, "PYRO:echo@127.0.0.1:5555");
+        const auto took = Clock::now() - start;
+        if (!done) {
+            ++during;
+            slowest = std::max(slowest, took);
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    query.join();
+    ASSERT_GT(query_took, 200ms) << "the query is too quick to show anything";
+    EXPECT_GT(during, 10);
+    EXPECT_LT(slowest, 100ms) << "a lookup waited for the regex query";
+    EXPECT_EQ(registry.count(), 301u);
+}
+
+TEST(RegistryConcurrency, InterruptStopsARunningQueryAtOnce) {
+    Registry registry(make_memory_storage());
+    fill_slow_names(registry, 2000);
+    std::string error;
+    Clock::time_point ended;
+    std::jthread query([&] {
+        ListFilter filter;
+        filter.regex = slow_pattern;
+        try {
+            (void)registry.list(filter);
+        } catch (const NamingError& e) {
+            error = e.what();
+        }
+        ended = Clock::now();
+    });
+    std::this_thread::sleep_for(200ms);
+    const auto interrupted = Clock::now();
+    registry.interrupt();
+    query.join();
+    EXPECT_EQ(error, "the name server is shutting down");
+    EXPECT_LT(ended - interrupted, 500ms);
+    // Nothing is lost: plain lookups still answer.
+    EXPECT_EQ(registry.lookup("echo.server").uri, "PYRO:echo@127.0.0.1:5555");
+    EXPECT_EQ(registry.count(), 2001u);
+}
+
+TEST(RegistryConcurrency, RemoveByRegexCountsWhatItRemoved) {
+    Registry registry(make_memory_storage());
+    for (int i = 0; i < 1500; ++i) { // more than one slice
+        registry.register_name("lab." + std::to_string(i), "PYRO:obj@127.0.0.1:5555", false, {});
+    }
+    registry.register_name("other", "PYRO:obj@127.0.0.1:5555", false, {});
+    EXPECT_EQ(registry.remove(std::nullopt, std::nullopt, std::string("lab\\.\\d+$")), 1500);
+    EXPECT_EQ(registry.count(), 1u);
+}
+
+TEST(RegistryAutoClean, RemovesOnlyAnUnchangedName) {
+    Registry registry(make_memory_storage());
+    registry.register_name("echo", "PYRO:obj@127.0.0.1:5555", false, {});
+    EXPECT_FALSE(registry.remove_if_unchanged("echo", "PYRO:obj@127.0.0.1:6666"));
+    EXPECT_TRUE(registry.remove_if_unchanged("echo", "PYRO:obj@127.0.0.1:5555"));
+    EXPECT_FALSE(registry.remove_if_unchanged("echo", "PYRO:obj@127.0.0.1:5555"));
+    registry.register_name(std::string(name_server_name), "PYRO:Pyro.NameServer@h:1", false, {});
+    EXPECT_FALSE(registry.remove_if_unchanged(name_server_name, "PYRO:Pyro.NameServer@h:1"));
+    EXPECT_EQ(registry.count(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata costs grow linearly with the number of tags
+
+TEST(RegistryMetadata, FiftyThousandTagsStayQuick) {
+    Registry registry(make_memory_storage());
+    std::vector<std::string> tags;
+    std::vector<std::string> other;
+    for (int i = 0; i < 50'000; ++i) {
+        tags.push_back("tag" + std::to_string(i));
+        other.push_back("other" + std::to_string(i));
+    }
+    // A quadratic step takes many seconds here (1.25e9 comparisons); linear ones milliseconds.
+    const auto within = [](auto&& step) {
+        const auto start = Clock::now();
+        step();
+        return Clock::now() - start;
+    };
+    registry.register_name("small", "PYRO:obj@127.0.0.1:5555", false, {"other1"});
+    EXPECT_LT(within([&] { registry.register_name("big", "PYRO:o@h:1", false, tags); }), 1s);
+    EXPECT_LT(within([&] { registry.set_metadata("big", other); }), 1s);
+    ListFilter all;
+    all.metadata_all = other;
+    Listing found;
+    EXPECT_LT(within([&] { found = registry.list(all); }), 1s);
+    EXPECT_EQ(names_of(found), std::vector<std::string>{"big"});
+    ListFilter any;
+    any.metadata_any = other;
+    EXPECT_LT(within([&] { found = registry.list(any); }), 1s);
+    EXPECT_EQ(names_of(found), (std::vector<std::string>{"small", "big"}));
+    EXPECT_EQ(registry.lookup("big").metadata.size(), 50'000u);
+}
+
+TEST(RegistryMetadata, AWantedTagListedTwiceCountsOnce) {
+    Registry registry(make_memory_storage());
+    registry.register_name("one", "PYRO:obj@127.0.0.1:5555", false, {"a", "a"});
+    ListFilter all;
+    all.metadata_all = std::vector<std::string>{"a", "b"};
+    EXPECT_TRUE(registry.list(all).empty());
+    all.metadata_all = std::vector<std::string>{"a", "a"};
+    EXPECT_EQ(registry.list(all).size(), 1u);
 }
 
 } // namespace
