@@ -4,19 +4,24 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
+#include <functional>
 #include <ostream>
+#include <set>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "nameserver/ns_output.hpp"
 #include "nameserver/storage.hpp"
+#include "pyro/uri.hpp"
 
 namespace pyro::ns {
 
@@ -34,65 +39,207 @@ bool is_loopback_ip(const std::string& ip) {
 
 } // namespace
 
-struct StopSignals::Impl {
-    sigset_t signals{};
-    std::mutex mutex;
-    std::function<void()> action;
-    bool signalled = false;
-    bool closing = false;
-    std::thread thread;
+namespace asio = boost::asio;
+using asio::ip::tcp;
 
-    void run() {
-        for (;;) {
-            int number = 0;
-            if (::sigwait(&signals, &number) != 0) {
-                continue;
-            }
-            // The action runs under the lock, so on_signal({}) waits for one in progress: after
-            // it, nothing touches what the action used (the Daemon may then be destroyed).
-            const std::lock_guard lock(mutex);
-            if (closing) {
-                return;
-            }
-            signalled = true;
-            if (action) {
-                action();
-            }
-        }
-    }
+namespace {
+
+constexpr std::size_t pings_in_flight = 64; // at once, so a round of thousands stays short
+constexpr std::string_view daemon_name = "Pyro.Daemon";
+
+struct Target {
+    std::string name;
+    std::string uri;
+    std::string host;
+    int port = 0;
+    std::string socket_path;
 };
 
-StopSignals::StopSignals() : impl_(std::make_unique<Impl>()) {
-    sigemptyset(&impl_->signals);
-    sigaddset(&impl_->signals, SIGINT);
-    sigaddset(&impl_->signals, SIGTERM);
-    // An ignored signal never reaches sigwait(). A shell without job control starts background
-    // programs with SIGINT ignored; like the Daemon's own handling (Asio installs a handler
-    // whatever was there), Ctrl-C and SIGTERM are taken back here.
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::pthread_sigmask(SIG_BLOCK, &impl_->signals, nullptr);
-    impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+// Connects to `target` and closes again; `done(true)` when the connection was accepted within
+// `timeout`, `done(false)` when it was refused, unresolvable or timed out.
+void start_ping(asio::io_context& io, const Target& target, std::chrono::nanoseconds timeout,
+                std::function<void(bool)> done) {
+    struct State {
+        explicit State(asio::io_context& io) : resolver(io), socket(io), local(io), timer(io) {}
+        tcp::resolver resolver;
+        tcp::socket socket;
+        asio::local::stream_protocol::socket local;
+        asio::steady_timer timer;
+        bool finished = false;
+        std::function<void(bool)> done;
+    };
+    auto state = std::make_shared<State>(io);
+    state->done = std::move(done);
+    const auto finish = [state](bool reached) {
+        if (state->finished) {
+            return;
+        }
+        state->finished = true;
+        boost::system::error_code ignored;
+        state->timer.cancel();
+        state->resolver.cancel();
+        state->socket.close(ignored);
+        state->local.close(ignored);
+        state->done(reached);
+    };
+    state->timer.expires_after(timeout);
+    state->timer.async_wait([finish](const boost::system::error_code& error) {
+        if (!error) {
+            finish(false);
+        }
+    });
+    if (!target.socket_path.empty()) {
+        state->local.async_connect(
+            asio::local::stream_protocol::endpoint(target.socket_path),
+            [finish](const boost::system::error_code& error) { finish(!error); });
+        return;
+    }
+    state->resolver.async_resolve(
+        target.host, std::to_string(target.port),
+        [state, finish](const boost::system::error_code& error, tcp::resolver::results_type found) {
+            if (error) {
+                finish(false);
+                return;
+            }
+            asio::async_connect(state->socket, found,
+                                [finish](const boost::system::error_code& failed,
+                                         const tcp::endpoint&) { finish(!failed); });
+        });
 }
 
-StopSignals::~StopSignals() {
-    {
-        const std::lock_guard lock(impl_->mutex);
-        impl_->closing = true;
+} // namespace
+
+AutoCleanSettings AutoCleanSettings::from(const Config& config) {
+    AutoCleanSettings settings;
+    if (config.ns_autoclean > 0 && config.ns_autoclean < min_interval) {
+        throw RemoteError("builtins.ValueError", "NS_AUTOCLEAN cannot be smaller than 3");
     }
-    ::pthread_kill(impl_->thread.native_handle(), SIGTERM); // wakes sigwait
-    impl_->thread.join();
+    settings.interval = Seconds(std::max(config.ns_autoclean, 0.0));
+    settings.connect_timeout = Seconds(config.comm_timeout > 0 ? config.comm_timeout : 5.0);
+    return settings;
 }
 
-void StopSignals::on_signal(std::function<void()> action) {
-    bool already = false;
+AutoCleaner::AutoCleaner(std::shared_ptr<Registry> registry, AutoCleanSettings settings, Logger log)
+    : registry_(std::move(registry)), settings_(settings), log_(std::move(log)) {
+    log_.debug("autoclean enabled");
+    thread_ = std::thread([this] { run(); });
+}
+
+AutoCleaner::~AutoCleaner() {
     {
-        const std::lock_guard lock(impl_->mutex);
-        impl_->action = action;
-        already = impl_->signalled;
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
     }
-    if (already && action) {
-        action();
+    wake_.notify_all();
+    thread_.join();
+}
+
+std::vector<std::string> AutoCleaner::removed() const {
+    const std::lock_guard lock(mutex_);
+    return removed_;
+}
+
+void AutoCleaner::run() {
+    auto last_cleaned = Clock::now();
+    const auto delay = std::chrono::duration_cast<Clock::duration>(settings_.loop_delay);
+    const auto interval = std::chrono::duration_cast<Clock::duration>(settings_.interval);
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            if (wake_.wait_for(lock, delay, [this] { return stopping_; })) {
+                return;
+            }
+        }
+        if (Clock::now() - last_cleaned < interval) {
+            continue;
+        }
+        try {
+            clean_round();
+        } catch (const std::exception& error) {
+            // The registry refuses while the name server shuts down; the next round may do.
+            log_.debug("autoclean round stopped: ", error.what());
+        }
+        last_cleaned = Clock::now();
+    }
+}
+
+void AutoCleaner::clean_round() {
+    std::vector<Target> targets;
+    std::set<std::string> listed;
+    for (auto& row : registry_->list()) {
+        listed.insert(row.name);
+        if (row.name == name_server_name || row.name == daemon_name) {
+            continue;
+        }
+        Target target{row.name, row.uri, {}, 0, {}};
+        try {
+            const Uri uri = Uri::parse(row.uri);
+            if (uri.is_unix_socket()) {
+                target.socket_path = uri.socket_path();
+            } else if (!uri.host().empty() && uri.port()) {
+                target.host = uri.host();
+                target.port = *uri.port();
+            } else {
+                continue; // PYROMETA: no address of its own to ping
+            }
+        } catch (const PyroError&) {
+            continue; // the registry only holds valid URIs; a foreign file may not
+        }
+        targets.push_back(std::move(target));
+    }
+    std::erase_if(unreachable_since_,
+                  [&](const auto& item) { return !listed.contains(item.first); });
+
+    std::vector<char> reached(targets.size(), 0);
+    asio::io_context io;
+    std::size_t next = 0;
+    const auto timeout =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.connect_timeout);
+    std::function<void()> launch = [&] {
+        if (next >= targets.size()) {
+            return;
+        }
+        const std::size_t index = next++;
+        start_ping(io, targets[index], timeout, [&, index](bool ok) {
+            reached[index] = ok ? 1 : 0;
+            launch(); // keep `pings_in_flight` going
+        });
+    };
+    for (std::size_t i = 0; i < pings_in_flight; ++i) {
+        launch();
+    }
+    while (!io.stopped()) {
+        io.run_for(std::chrono::milliseconds(100));
+        const std::lock_guard lock(mutex_);
+        if (stopping_) {
+            return; // shutting down: the pings still out are dropped with `io`
+        }
+    }
+
+    const auto now = Clock::now();
+    const auto grace = std::chrono::duration_cast<Clock::duration>(settings_.grace);
+    const auto grace_seconds = static_cast<long long>(settings_.grace.count());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const Target& target = targets[i];
+        if (reached[i] != 0) {
+            unreachable_since_.erase(target.name);
+            continue;
+        }
+        const auto since = unreachable_since_.emplace(target.name, now).first;
+        if (now - since->second < grace) {
+            continue;
+        }
+        unreachable_since_.erase(since);
+        if (registry_->remove_if_unchanged(target.name, target.uri)) {
+            log_.info("autoclean: unregistering ", target.name, "; cannot connect uri ", target.uri,
+                      " for ", grace_seconds, " sec");
+            const std::lock_guard lock(mutex_);
+            removed_.push_back(target.name);
+        }
+    }
+    if (!unreachable_since_.empty()) {
+        log_.debug("autoclean: ", unreachable_since_.size(), "/", registry_->count(),
+                   " names currently unreachable");
     }
 }
 
@@ -203,6 +350,9 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         }
         throw;
     }
+    if (settings.handle_signals) {
+        daemon_->handle_signals();
+    }
     daemon_->register_object(
         std::make_shared<NameServerObject>(registry_, log.named("Pyro4.naming")),
         NameServerObject::interface(), std::string(name_server_name));
@@ -214,7 +364,7 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         hostip = daemon_->bound_address();
         if (hostip.find(':') != std::string::npos) { // pyro4-ns asks the family first
             say(out, text::no_broadcast_ipv6);
-        } else if (is_loopback_ip(hostip)) {
+        } else if (is_loopback_ip(hostip)) { // libpyro's one loopback check
             say(out, text::no_broadcast_localhost);
         } else if (settings.broadcast) {
             const std::string bchost = settings.bchost.value_or(config.ns_bchost.value_or(""));
@@ -233,6 +383,11 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
             say(out, text::broadcast_running(responder_->location()));
         }
     }
+    const AutoCleanSettings autoclean =
+        settings.autoclean.value_or(AutoCleanSettings::from(config));
+    if (autoclean.enabled()) {
+        cleaner_ = std::make_unique<AutoCleaner>(registry_, autoclean, log.named("Pyro4.naming"));
+    }
     const std::size_t existing = registry_->count();
     if (existing > 1) { // its own entry does not count as "existing"
         say(out, text::persistent_entries(existing));
@@ -250,16 +405,21 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
 }
 
 NameServerDaemon::~NameServerDaemon() {
+    registry_->interrupt(); // the Daemon's workers finish their calls at once
+    cleaner_.reset();
     responder_.reset();
     daemon_.reset();
 }
 
-void NameServerDaemon::request_loop(bool handle_signals) {
-    daemon_->request_loop(handle_signals);
+void NameServerDaemon::request_loop() {
+    daemon_->request_loop(false); // signals: settings.handle_signals
+    registry_->interrupt();
+    cleaner_.reset();
     responder_.reset();
 }
 
 void NameServerDaemon::shutdown() {
+    registry_->interrupt();
     daemon_->shutdown();
 }
 

@@ -9,7 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -348,6 +351,230 @@ TEST(PyroNs, TwoThousandIdleConnectionsNeverBlockANewClient) {
               << idle_count << " idle connections open: " << worst << " ms\n";
     EXPECT_LT(worst, 100.0);
     EXPECT_TRUE(ns.process().running()) << ns.describe();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A name server one student cannot break (issue 10). After each case a fresh client's lookup
+// answers within a second and every registration is still there.
+
+using Clock = std::chrono::steady_clock;
+
+// A new connection's lookup of Pyro.NameServer within 1 s, `names` all still registered, and
+// `count` registrations besides the name server's own (default: just `names`).
+void expect_healthy(int port, const std::vector<std::string>& names,
+                    std::optional<std::size_t> count = std::nullopt) {
+    const auto start = Clock::now();
+    NameServer client = locate_ns(client_config(), "127.0.0.1", port);
+    EXPECT_EQ(client.lookup("Pyro.NameServer").port(), port);
+    EXPECT_LT(Clock::now() - start, 1s) << "a lookup took longer than a second";
+    for (const auto& name : names) {
+        EXPECT_NO_THROW((void)client.lookup(name)) << name.substr(0, 40);
+    }
+    EXPECT_EQ(client.count(), static_cast<int>(count.value_or(names.size())) + 1);
+}
+
+std::string naming_error_of(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const NamingError& error) {
+        return error.what();
+    }
+    return "no NamingError";
+}
+
+TEST(PyroNsRobust, LongNamesAndPatternsAcrossASqlRestart) {
+    ScratchDir scratch;
+    const std::string storage = "sql:" + scratch.file("long.sqlite");
+    const std::string long_name = "long." + std::string(50'000, 'n');
+    const std::vector<std::string> names{long_name, "echo.server"};
+    const std::string long_pattern(100'000, 'a');
+    std::string port = std::to_string(free_tcp_port());
+    {
+        NameServerProcess ns(Cpp, {"-n", "127.0.0.1", "-p", port, "-s", storage});
+        ASSERT_TRUE(ns.started()) << ns.describe();
+        NameServer client = locate_ns(client_config(), "127.0.0.1", std::stoi(port));
+        client.register_name(long_name, Uri::parse("PYRO:long@127.0.0.1:5001"));
+        client.register_name("echo.server", Uri::parse("PYRO:echo@127.0.0.1:5002"));
+        // A 100,000-character pattern is refused with the limit named, in list and remove alike.
+        ListFilter filter;
+        filter.regex = long_pattern;
+        EXPECT_NE(naming_error_of([&] { (void)client.list(filter); }).find("limit"),
+                  std::string::npos);
+        EXPECT_NE(naming_error_of([&] { (void)client.remove_regex(long_pattern); }).find("limit"),
+                  std::string::npos);
+        filter.regex = "long\\.n{50000}$";
+        EXPECT_EQ(client.list(filter).size(), 1u);
+        const ToolRun listed = run_nsc(Cpp, {"-n", "127.0.0.1", "-p", port, "listmatching", ".*"});
+        EXPECT_EQ(listed.code, 0) << listed.err;
+        EXPECT_NE(listed.out.find(long_name + " --> PYRO:long@127.0.0.1:5001"), std::string::npos);
+        expect_healthy(std::stoi(port), names);
+        EXPECT_EQ(ns.interrupt(), 0);
+    }
+    port = std::to_string(free_tcp_port());
+    NameServerProcess again(Cpp, {"-n", "127.0.0.1", "-p", port, "-s", storage});
+    ASSERT_TRUE(again.started()) << again.describe();
+    const ToolRun listed = run_nsc(Cpp, {"-n", "127.0.0.1", "-p", port, "listmatching", ".*"});
+    EXPECT_EQ(listed.code, 0) << listed.err;
+    EXPECT_NE(listed.out.find(long_name + " --> PYRO:long@127.0.0.1:5001"), std::string::npos);
+    expect_healthy(std::stoi(port), names);
+    EXPECT_EQ(again.interrupt(), 0);
+}
+
+TEST(PyroNsRobust, BacktrackingPatternGetsTheLimitNotAStall) {
+    const int port = free_tcp_port();
+    NameServerProcess ns(Cpp, {"-n", "127.0.0.1", "-p", std::to_string(port)});
+    ASSERT_TRUE(ns.started()) << ns.describe();
+    NameServer client = locate_ns(client_config(), "127.0.0.1", port);
+    const std::string name = std::string(30, 'a') + "cb";
+    client.register_name(name, Uri::parse("PYRO:a@127.0.0.1:5001"));
+    const auto start = Clock::now();
+    const std::string error = naming_error_of([&] { (void)client.remove_regex("(a*)*b"); });
+    EXPECT_LT(Clock::now() - start, 2s);
+    EXPECT_TRUE(error.starts_with("regex too costly: match limit of 1000000 reached on name '"))
+        << error;
+    expect_healthy(port, {name});
+    EXPECT_EQ(ns.interrupt(), 0);
+}
+
+// Each stop signal ends pyro-ns within a second while a client's long regex query runs (a few
+// hundred thousand steps for each name: seconds of work), and an sql file keeps every
+// registration.
+struct StopCase {
+    int signal;
+    const char* storage; // "memory" or "sql"
+    int names;           // registering to sql costs a disk sync each: fewer there
+};
+
+class PyroNsStops : public ::testing::TestWithParam<StopCase> {};
+
+TEST_P(PyroNsStops, WithinASecondDuringASlowQuery) {
+    const StopCase& stop = GetParam();
+    ScratchDir scratch;
+    const bool sql = std::string_view(stop.storage) == "sql";
+    const std::string storage = sql ? "sql:" + scratch.file("stop.sqlite") : "memory";
+    std::vector<std::string> names;
+    for (int i = 0; i < stop.names; ++i) {
+        names.push_back(std::string(150, 'a') + "d" + std::to_string(i) + "c");
+    }
+    int port = free_tcp_port();
+    {
+        NameServerProcess ns(Cpp, {"-n", "127.0.0.1", "-p", std::to_string(port), "-s", storage});
+        ASSERT_TRUE(ns.started()) << ns.describe();
+        {
+            NameServer client = locate_ns(client_config(), "127.0.0.1", port);
+            for (const auto& name : names) {
+                client.register_name(name, Uri::parse("PYRO:obj@127.0.0.1:5001"));
+            }
+        }
+        std::atomic<bool> answered{false};
+        std::jthread slow([port, &answered] {
+            try {
+                NameServer client = locate_ns(client_config(), "127.0.0.1", port);
+                ListFilter filter;
+                filter.regex = "(?:a|b)*(?:a|b)*(?:a|b)*c";
+                (void)client.list(filter);
+                answered = true;
+            } catch (const PyroError&) {
+                // the connection closes under it: expected
+            }
+        });
+        std::this_thread::sleep_for(300ms);
+        expect_healthy(port, {names.front()}, names.size()); // others are served meanwhile
+        const auto start = Clock::now();
+        ns.process().send_signal(stop.signal);
+        const auto code = ns.process().wait(5s);
+        EXPECT_LT(Clock::now() - start, 1s) << ns.describe();
+        EXPECT_FALSE(answered) << "the query ended before the signal: the test shows nothing";
+        EXPECT_EQ(code, 0) << ns.describe();
+        EXPECT_NE(ns.process().output().find("NS shut down.\n"), std::string::npos);
+    }
+    if (!sql) {
+        return;
+    }
+    port = free_tcp_port();
+    NameServerProcess again(Cpp, {"-n", "127.0.0.1", "-p", std::to_string(port), "-s", storage});
+    ASSERT_TRUE(again.started()) << again.describe();
+    expect_healthy(port, names);
+    EXPECT_EQ(again.interrupt(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Signals, PyroNsStops,
+    ::testing::Values(StopCase{SIGINT, "memory", 1000}, StopCase{SIGTERM, "memory", 1000},
+                      StopCase{SIGHUP, "memory", 1000}, StopCase{SIGTERM, "sql", 200}),
+    [](const auto& info) {
+        return std::string(sigabbrev_np(info.param.signal)) + "_" + info.param.storage;
+    });
+
+TEST(PyroNsRobust, PortsAreCheckedAsPyro4NsOptionsAre) {
+    for (const auto& [args, line] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"-p", "88888"}, "option -p: port must be 0-65535, not 88888"},
+             {{"-p", "-1"}, "option -p: port must be 0-65535, not -1"},
+             {{"--port=65536"}, "option --port: port must be 0-65535, not 65536"},
+             {{"-p", "abc"}, "option -p: invalid integer value: 'abc'"},
+             {{"-p", "0", "--bcport", "70000"}, "option --bcport: port must be 0-65535, not 70000"},
+             {{"-p", "0", "--nathost", "x", "--natport", "99999"},
+              "option --natport: port must be 0-65535, not 99999"},
+             {{"-p", "99999999999999999999999"},
+              "option -p: port must be 0-65535, not 99999999999999999999999"}}) {
+        std::vector<std::string> argv{PYRO_NS_PROGRAM};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const ToolRun run = run_tool(argv);
+        EXPECT_EQ(run.code, 2) << args.back();
+        EXPECT_EQ(run.err, "Usage: pyro-ns [options]\n\npyro-ns: error: " + line + "\n");
+        EXPECT_EQ(run.out, "");
+    }
+    // optparse's integers: hexadecimal, octal and a sign are ports too.
+    const int port = free_tcp_port();
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%x", port);
+    NameServerProcess ns(Cpp, {"-n", "127.0.0.1", "-p", hex});
+    ASSERT_TRUE(ns.started()) << ns.describe();
+    EXPECT_EQ(ns.uri(), "PYRO:Pyro.NameServer@127.0.0.1:" + std::to_string(port));
+    expect_healthy(port, {});
+    EXPECT_EQ(ns.interrupt(), 0);
+}
+
+TEST(PyroNsRobust, AutoCleanTooSmallIsRefusedAsPyro4Does) {
+    const ToolRun run =
+        run_tool({PYRO_NS_PROGRAM, "-n", "127.0.0.1", "-p", "0"}, {}, {{"PYRO_NS_AUTOCLEAN", "2"}});
+    EXPECT_EQ(run.code, 1);
+    EXPECT_EQ(run.err, "pyro-ns: NS_AUTOCLEAN cannot be smaller than 3\n");
+}
+
+TEST(PyroNsRobust, AutoCleanRemovesTheUnreachableAfterPyro4sGrace) {
+    ScratchDir scratch;
+    const std::string log = scratch.file("ns.log");
+    const int port = free_tcp_port();
+    NameServerProcess ns(
+        Cpp, {"-n", "127.0.0.1", "-p", std::to_string(port)},
+        {{"PYRO_NS_AUTOCLEAN", "3"}, {"PYRO_LOGLEVEL", "INFO"}, {"PYRO_LOGFILE", log}});
+    ASSERT_TRUE(ns.started()) << ns.describe();
+    Daemon alive_daemon(client_config(), [] {
+        DaemonOptions options;
+        options.host = "127.0.0.1";
+        return options;
+    }());
+    const std::string dead_uri = "PYRO:gone@127.0.0.1:" + std::to_string(free_tcp_port());
+    const std::string alive_uri = alive_daemon.uri_for("here").str();
+    NameServer client = locate_ns(client_config(), "127.0.0.1", port);
+    const auto registered = Clock::now();
+    client.register_name("lab.gone", Uri::parse(dead_uri));
+    client.register_name("lab.here", Uri::parse(alive_uri));
+    // Pyro4: checked every 3 s (looked at every 2 s), removed once unreachable for 20 s.
+    bool removed = false;
+    while (!removed && Clock::now() - registered < 40s) {
+        std::this_thread::sleep_for(500ms);
+        removed = client.count() == 2;
+    }
+    ASSERT_TRUE(removed) << ns.describe();
+    EXPECT_GT(Clock::now() - registered, 20s) << "removed before Pyro4's grace";
+    expect_healthy(port, {"lab.here"});
+    EXPECT_EQ(ns.interrupt(), 0);
+    EXPECT_NE(read_text_file(log).find("autoclean: unregistering lab.gone; cannot connect uri " +
+                                       dead_uri + " for 20 sec"),
+              std::string::npos)
+        << read_text_file(log);
 }
 
 } // namespace
