@@ -18,6 +18,7 @@ import marshal
 import os
 import pathlib
 import random
+import re
 import shutil
 import signal
 import socket
@@ -764,6 +765,13 @@ def kill_server(options, target):
                    for i in range(clients)]
         for thread in threads:
             thread.start()
+        # And libpyro's own proxies (tests/faults/fault_client.cpp), calling the same way.
+        cpp_clients = [world.start("libpyro client %d" % i, [
+            options.fault_client, "PYRONAME:echo.server@127.0.0.1:%d" % world.ns_port, "25"])
+            for i in range(2)]
+        for cpp_client in cpp_clients:
+            if cpp_client.wait_for(r"^ok$", 10) is None:
+                raise Failure("the libpyro client made no call", cpp_client)
         time.sleep(0.5)
         before = sum(calls)
         os.kill(server.pid, signal.SIGKILL)
@@ -788,8 +796,31 @@ def kill_server(options, target):
             if events[-1] != "ok":
                 raise Failure("client %d did not reach the restarted server through PYRONAME "
                               "within 10 s (saw %s)" % (index, events), restarted)
-        report("every client got ConnectionClosedError, then reached the restarted server "
-               "through PYRONAME (%d calls in all)" % sum(calls))
+        for cpp_client in cpp_clients:
+            cpp_client.wait_exit(15)
+            lines = cpp_client.lines()
+            note("%s saw: %s" % (cpp_client.label, " -> ".join(lines)))
+            errors = [line for line in lines if line not in ("ok", "recovered", "not recovered")]
+            # A call in flight at the kill gets ConnectionClosedError. libpyro also checks an
+            # idle connection before it sends, so when the kill falls between two calls, the
+            # next one reconnects at once and is refused, saying the server is gone.
+            if not errors or not (errors[0].startswith("ConnectionClosedError") or (
+                    errors[0].startswith("ConnectionRefusedError")
+                    and "its server is gone" in errors[0])):
+                raise Failure("%s saw %s after the kill; expected ConnectionClosedError first (or,"
+                              " between two calls, ConnectionRefusedError saying the server is "
+                              "gone)" % (cpp_client.label, errors[:1] or "no error"), cpp_client)
+            leaked = [line for line in errors if re.search(r"boost|\[system:|\.hpp:", line)]
+            if leaked:
+                raise Failure("%s got an error message with the library's source location in it "
+                              "(a message for students, not for Boost's authors): %r"
+                              % (cpp_client.label, leaked[0]), cpp_client)
+            if not lines or lines[-1] != "recovered":
+                raise Failure("%s did not reach the restarted server through PYRONAME"
+                              % cpp_client.label, cpp_client, restarted)
+            world.programs.remove(cpp_client)
+        report("every client (4 Pyro4, 2 libpyro) got ConnectionClosedError, then reached the "
+               "restarted server through PYRONAME (%d Pyro4 calls in all)" % sum(calls))
         world.programs.remove(server)
         world.expect_recovered("kill -9 of a server")
 
@@ -882,7 +913,7 @@ def main(argv):
     parser.add_argument("--target", choices=("ns", "echo"), default="ns",
                         help="the program the fault is done to: pyro-ns or the echo lab server")
     parser.add_argument("--name-server", required=True, metavar="PROG")
-    for role in ("echo-server", "observable-server", "observer", "notifier"):
+    for role in ("echo-server", "observable-server", "observer", "notifier", "fault-client"):
         parser.add_argument("--" + role, metavar="PROG", default=role)
     options = parser.parse_args(argv)
 
