@@ -116,9 +116,9 @@ def main():
     uri = daemon.register(ColorSquare())  # one object for every client, like the C++ receiver
     register_name(ns, options.name, uri, options.replace)
     # [/handout:todo.register]
-    print("Colour square ready. Object URI:", uri, flush=True)
-    print("Registered as '%s'. Press Ctrl-C to stop." % options.name, flush=True)
-    try:
+    try:  # Ctrl-C may come as soon as the first line shows
+        print("Colour square ready. Object URI:", uri, flush=True)
+        print("Registered as '%s'. Press Ctrl-C to stop." % options.name, flush=True)
         daemon.requestLoop()
     except KeyboardInterrupt:
         pass

@@ -92,9 +92,9 @@ def main():
         uri = daemon.register(EchoServer())
         register_name(ns, options.name, uri, options.replace)  # 3. publish it under a name
         # [/handout:todo.register]
-        print("Echo server ready. Object URI: %s" % uri)
-        print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
-        try:
+        try:  # Ctrl-C may come as soon as the first line shows
+            print("Echo server ready. Object URI: %s" % uri)
+            print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
             daemon.requestLoop()               # 4. serve calls until Ctrl-C
         except KeyboardInterrupt:
             pass

@@ -94,9 +94,9 @@ def main():
         uri = daemon.register(RemoteObject())
         register_name(ns, options.name, uri, options.replace)
         # [/handout:todo.register]
-        print("Remote object ready. Object URI: %s" % uri)
-        print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
-        try:
+        try:  # Ctrl-C may come as soon as the first line shows
+            print("Remote object ready. Object URI: %s" % uri)
+            print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
             daemon.requestLoop()
         except KeyboardInterrupt:
             pass

@@ -136,9 +136,9 @@ def main():
         uri = daemon.register(Observable())  # one Observable for everybody
         register_name(ns, options.name, uri, options.replace)
         # [/handout:todo.register]
-        print("Observable ready. Object URI: %s" % uri)
-        print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
-        try:
+        try:  # Ctrl-C may come as soon as the first line shows
+            print("Observable ready. Object URI: %s" % uri)
+            print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
             daemon.requestLoop()
         except KeyboardInterrupt:
             pass

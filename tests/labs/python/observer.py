@@ -29,9 +29,9 @@ def main():
         observable = Pyro4.Proxy("PYRONAME:example.observable")
         observable.register_observer(me)                # 2. tell the observable where we are
         # [/handout:todo.register]
-        print("Observer %s registered; waiting for updates." % me)
-        print("Press Ctrl-C to stop.")
-        try:
+        try:  # Ctrl-C may come as soon as the first line shows
+            print("Observer %s registered; waiting for updates." % me)
+            print("Press Ctrl-C to stop.")
             daemon.requestLoop()                        # 3. serve the callbacks until Ctrl-C
         except KeyboardInterrupt:
             pass
