@@ -25,7 +25,9 @@ namespace {
 // whose default would end the program with its name left behind. The handler only sets a flag
 // (all a signal handler may safely do); the event loop reads it each time it wakes.
 volatile std::sig_atomic_t hung_up = 0;
-extern "C" void on_hangup(int /*signal*/) { hung_up = 1; }
+extern "C" void on_hangup(int /*signal*/) {
+    hung_up = 1;
+}
 } // namespace
 
 // [handout:set_color]
