@@ -71,6 +71,11 @@ struct DbmCase {
     Implementation writer;
 };
 
+// gtest prints a parameter it cannot show as its bytes; the case's name is more use.
+[[maybe_unused]] void PrintTo(const DbmCase& value, std::ostream* out) {
+    *out << value.format << (value.writer == Cpp ? " by pyro-ns" : " by pyro4-ns");
+}
+
 class DbmInterop : public ::testing::TestWithParam<DbmCase> {};
 
 TEST_P(DbmInterop, FileWrittenByOneIsListedByTheOther) {
@@ -159,6 +164,10 @@ std::string noise(std::size_t size) {
     return out;
 }
 
+[[maybe_unused]] void PrintTo(const BadFile& value, std::ostream* out) {
+    *out << value.label;
+}
+
 class DamagedFile : public ::testing::TestWithParam<BadFile> {};
 
 TEST_P(DamagedFile, PyroNsSaysWhichFileAndWhatToDoInOneLine) {
@@ -182,6 +191,7 @@ TEST_P(DamagedFile, PyroNsSaysWhichFileAndWhatToDoInOneLine) {
     EXPECT_TRUE(err.starts_with("pyro-ns: " + bad.storage_kind +
                                 " storage: " + scratch.file(bad.file) + " "))
         << err;
+    EXPECT_NE(err.find("; "), std::string::npos) << "no advice on what to do: " << err;
     for (const char c : err.substr(0, err.size() - 1)) {
         const auto byte = static_cast<unsigned char>(c);
         EXPECT_TRUE(byte >= 0x20 && byte != 0x7F) << "raw byte " << int(byte) << " in " << err;

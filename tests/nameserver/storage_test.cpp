@@ -407,6 +407,13 @@ TEST(DamagedStorageFiles, SqlGarbageTruncationAndForeignSchema) {
     }
     const auto size = std::filesystem::file_size(file);
     ASSERT_GT(size, 4u * 4096u);
+    // One page overwritten (here the name index): the tables still count, only SQLite's
+    // integrity check at start sees it.
+    const std::string paged = scratch.file("paged.sqlite");
+    std::string content = read_text_file(file);
+    content.replace(4096, 4096, garbage(4096));
+    write_bytes(paged, content);
+    EXPECT_NE(sql_refusal(paged).find("is damaged"), std::string::npos);
     truncate_to(file, size / 2);
     EXPECT_NE(sql_refusal(file).find("is damaged"), std::string::npos);
     write_bytes(file, read_text_file(file).substr(0, 100)); // the header, cut short
