@@ -37,6 +37,7 @@ SERVER_ADDRESS = SUBNET + ".2"
 OBSERVER_ADDRESS = SUBNET + ".3"
 CLIENT_ADDRESS = SUBNET + ".4"
 QUOTED_LINES = 12
+SLOWDOWN = 1  # --slowdown N: every wait times N (a sanitizer build's PYRO_TEST_TIMEOUT_FACTOR)
 
 
 class Failure(Exception):
@@ -174,6 +175,7 @@ class Classroom:
         return started
 
     def run(self, label, host, argv, timeout, **settings):
+        timeout *= SLOWDOWN
         started = self.start(label, host, argv, **settings)
         if started.wait_exit(timeout) is None:
             started.stop()
@@ -188,6 +190,7 @@ class Classroom:
         return ns
 
     def wait_for_line(self, program, pattern, timeout, what):
+        timeout *= SLOWDOWN
         line = program.wait_for(pattern, timeout)
         if line is None:
             raise Failure("%s within %g s" % (what, timeout), program)
@@ -298,7 +301,7 @@ def twenty_students(options):
         start = time.monotonic()
         clients = [room.start("student %d" % i, "student%d" % i,
                               [options.echo_client, "student %d" % i]) for i in range(students)]
-        late = [c for c in clients if c.wait_exit(30) is None]
+        late = [c for c in clients if c.wait_exit(30 * SLOWDOWN) is None]
         took = time.monotonic() - start
         if late:
             raise Failure("%d students' clients did not finish within 30 s" % len(late), *late)
@@ -348,7 +351,7 @@ def server_host_gone(options):
         client = room.start("echo-client", "client", [options.echo_client, "mid-call"],
                             PYRO_COMMTIMEOUT="4", PYRO_TRACE="1")
         # PYRO_TRACE prints each frame on stderr; the INVOKE of echo is the call itself.
-        if client.wait_for(r'"method": "echo"', 15, stream="err") is None:
+        if client.wait_for(r'"method": "echo"', 15 * SLOWDOWN, stream="err") is None:
             raise Failure("the client did not send its call within 15 s", client)
         sent = time.monotonic()
         room.unplug("server")
@@ -359,7 +362,7 @@ def server_host_gone(options):
                           "mid-call (PYRO_COMMTIMEOUT=4)", client)
         expect_exit(client, 1, "the server's host gone mid-call")
         errors = [line for line in client.lines("err") if "echo-client:" in line]
-        if not errors or "timeout" not in errors[-1] or not 3.0 <= took <= 7.0:
+        if not errors or "timeout" not in errors[-1] or not 3.0 <= took <= 4.0 + 3.0 * SLOWDOWN:
             raise Failure("expected 'timeout' about 4 s after the call (PYRO_COMMTIMEOUT=4); "
                           "got %r after %.1f s" % (errors, took), client)
         report("the server's host %s unplugged mid-call: the client ended %.1f s later with "
@@ -410,10 +413,15 @@ def main(argv):
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--nsc", metavar="PROG")
+    parser.add_argument("--slowdown", type=int, default=1, metavar="N",
+                        help="every wait times N (sanitizer builds)")
     for role in ("name-server", "echo-server", "echo-client", "observable-server", "observer",
                  "notifier"):
         parser.add_argument("--" + role, required=True, metavar="PROG")
     options = parser.parse_args(argv)
+    global SCENARIO_BUDGET, SLOWDOWN
+    SLOWDOWN = max(1, options.slowdown)
+    SCENARIO_BUDGET *= SLOWDOWN
     print("== %s" % options.scenario, flush=True)
     if os.geteuid() != 0:
         print("SKIPPED: needs root to create network namespaces (ip netns add); run as root",
