@@ -88,6 +88,16 @@ class Program(processes.Process):
         return "\n".join(self.lines("out") + self.lines("err"))
 
 
+def remove_orphans():
+    """Deletes the namespaces of earlier runs whose driver was killed before it could clean up
+    (a run's names carry its pid; only those of pids no longer running are touched)."""
+    for name in ip("netns", "list", check=False).stdout.split():
+        match = re.match(r"pyro(\d+)-", name)
+        if match and not processes.alive(int(match.group(1))):
+            ip("netns", "del", name, check=False)
+            note("deleted namespace %s left by an earlier run" % name)
+
+
 class Classroom:
     """The switch and the hosts of one run; start() runs a program on a host."""
 
@@ -124,6 +134,7 @@ class Classroom:
         ip("-n", name, "link", "set", "lo", "up")
 
     def _build(self):
+        remove_orphans()
         start = time.monotonic()
         self._add_namespace(self.switch)
         ip("-n", self.switch, "link", "add", "br0", "type", "bridge")
