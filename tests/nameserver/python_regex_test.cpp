@@ -474,6 +474,17 @@ const std::vector<Row>& table_rows() {
         {"[\\A]"},
         {"[\\b]"},
         {"[é-ë]"},
+        // more of each kind: Unicode property syntax Python lacks, scoped dotall, lookbehind
+        {"\\p{L}+"},
+        {"\\z"},
+        {"(?s:line.break)"},
+        {"(?P<a>e)(?P<b>c)(?P=b)?"},
+        {"\\bé"},
+        {"(?i)\\u00c9cole"},
+        {"[\\u00e9\\u00c9]cole"},
+        {"(?x)[ ]b"},
+        {"(?<!a)b"},
+        {"\\Z"},
         // groups, lookarounds, comments
         {"(abc"},
         {"abc)"},
