@@ -351,6 +351,13 @@ class World:
     def expect_recovered(self, what):
         """The real client pings and looks every kept name up within RECOVERY_LIMIT, the
         list is complete, and a lab server registered here still answers a call."""
+        try:
+            self._expect_recovered(what)
+        except Pyro4.errors.PyroError as error:
+            raise Failure("the real Pyro4 client failed after %s: %s: %s"
+                          % (what, type(error).__name__, error), *self.programs) from None
+
+    def _expect_recovered(self, what):
         for program in self.programs:
             if not program.running():
                 raise Failure("%s died after %s" % (program.label, what), program)
