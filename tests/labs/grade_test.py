@@ -9,6 +9,10 @@ JUnit XML.
 --fail SCENARIO: grading must end with exit 1, report SCENARIO as FAIL with its expected:,
 happened: and read: lines (the happened part matching REGEX), and the XML must hold a <failure>
 for that test case. Exit status 0 when the check held, 1 when not.
+
+    grade_test.py --check-sections
+
+checks that every handout section the report names (handouts/PAGE.md#ANCHOR) exists.
 """
 
 import argparse
@@ -20,12 +24,44 @@ import xml.etree.ElementTree as ElementTree
 sys.dont_write_bytecode = True
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
+sys.path.insert(0, str(HERE))
 import processes  # noqa: E402
 
 GRADE_BUDGET = 280  # seconds; ctest's limit is a little longer
 
 
+def slug(heading):
+    """The anchor a Markdown renderer (GitHub's) makes of a heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def check_sections():
+    """Every handout section the report points to ("read: handouts/PAGE.md#ANCHOR") exists."""
+    import grade  # noqa: E402  (the report's own table)
+    kit = HERE.parents[1]
+    problems = []
+    for lab, table in grade.LABS.items():
+        for name, _, section in table["scenarios"]:
+            page, _, anchor = section.partition("#")
+            path = kit / page
+            if not path.is_file():
+                problems.append("%s: %s does not exist" % (name, page))
+                continue
+            headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+            if anchor not in {slug(heading) for heading in headings}:
+                problems.append("%s: %s has no section #%s" % (name, page, anchor))
+        print("%s: %d scenarios, each with a handout section" % (lab, len(table["scenarios"])))
+    if problems:
+        print("FAILED: " + "; ".join(problems))
+        return 1
+    print("passed: every section the grade report names exists")
+    return 0
+
+
 def main(argv):
+    if argv == ["--check-sections"]:
+        return check_sections()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="the --out folder grade.py writes to")
     parser.add_argument("--lab", required=True)
