@@ -168,7 +168,15 @@ Daemon::Daemon(Config config, DaemonOptions options)
 
 Daemon::~Daemon() {
     shutdown();
-    // request_loop() has joined or let go of its threads; a Daemon whose loop never ran has none.
+    // request_loop() has joined or let go of its threads. Calls it gave up waiting for may be
+    // ending now (their owner has had the chance to interrupt them): give them one more grace
+    // before the servants' surroundings go away with this Daemon's owner.
+    Impl& impl = *impl_;
+    std::unique_lock lock(impl.threads_mutex);
+    impl.threads_done.wait_for(lock, impl.options.shutdown_grace, [&impl] {
+        return std::all_of(impl.thread_finished.begin(), impl.thread_finished.end(),
+                           [](bool done) { return done; });
+    });
 }
 
 Uri Daemon::register_entry(std::string object_id, Interface interface, InstanceMode mode,

@@ -64,7 +64,9 @@ struct DaemonOptions {
     std::size_t output_budget = 64u * 1024u * 1024u;
     // On shutdown the daemon closes every connection at once and waits this long for servant
     // methods still running; then request_loop() returns without them (one WARNING line; their
-    // threads finish in the background and their results are not sent).
+    // threads finish in the background and their results are not sent). ~Daemon waits for them
+    // once more up to this long, so that an owner who interrupts them after request_loop()
+    // (see stop_token()) can destroy what they use safely.
     std::chrono::milliseconds shutdown_grace{500};
 };
 
@@ -73,7 +75,7 @@ public:
     // Binds the socket at once. Throws CommunicationError with one line saying what to do when
     // the address is in use or cannot be bound, PyroError for a bad config.log_level.
     explicit Daemon(Config config = {}, DaemonOptions options = {});
-    ~Daemon(); // shuts down and joins every thread
+    ~Daemon(); // shuts down; waits for running servant calls at most shutdown_grace
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
