@@ -749,6 +749,15 @@ def run_one(name, options):
         SCENARIOS[name](options)
     except (Failure, Pyro4.errors.PyroError) as failure:
         return str(failure)
+    except Exception as error:  # pylint: disable=broad-except
+        remote = getattr(error, "_pyroTraceback", None)
+        if remote is None:  # not the program's doing: the test itself went wrong
+            raise
+        # A call from the test raised an exception in the program: its error, with its
+        # traceback, is the finding (a grade report must not stop on it).
+        lines = "".join(remote).rstrip().splitlines()[-QUOTED_LINES:]
+        return "a call to the program raised %s: %s\n%s" % (
+            type(error).__name__, error, "\n".join("    | " + line for line in lines))
     finally:
         signal.alarm(0)
     return None
