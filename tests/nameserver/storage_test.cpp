@@ -103,6 +103,25 @@ TEST(SqlStorageFile, UpdateDeletesAndInsertsAgain) {
               json::parse(R"([[3, "y"], [3, "z"]])"));
 }
 
+// pyro-ns writes through SQLite's write-ahead log while it runs (one fsync per change), and
+// leaves the file in Pyro4's rollback-journal mode when it closes it.
+TEST(SqlStorageFile, ClosedFileIsBackInRollbackJournalMode) {
+    ScratchDir scratch;
+    const std::string file = scratch.file("ns.sqlite");
+    {
+        Registry registry(make_sql_storage(file));
+        registry.register_name("a.b", "PYRO:a@h:1", false, {"x"});
+        EXPECT_TRUE(std::filesystem::exists(file + "-wal"));
+    }
+    EXPECT_FALSE(std::filesystem::exists(file + "-wal"));
+    EXPECT_FALSE(std::filesystem::exists(file + "-shm"));
+    const std::string header = read_text_file(file).substr(0, 20);
+    EXPECT_EQ(header[18], 1) << "write version: 1 is the rollback journal, 2 WAL";
+    EXPECT_EQ(header[19], 1) << "read version";
+    EXPECT_EQ(query_rows(file, "SELECT name, uri FROM pyro_names"),
+              json::array({json::array({"a.b", "PYRO:a@h:1"})}));
+}
+
 TEST(SqlStorageFile, MigratesAFileWithoutMetadataTable) {
     // Files from Pyro4 before 4.40 have pyro_names only; Pyro4 renames and copies them.
     ScratchDir scratch;
