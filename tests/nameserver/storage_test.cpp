@@ -15,6 +15,8 @@
 #include "nameserver/dbm_storage.hpp"
 #include "nameserver/registry.hpp"
 #include "nameserver/storage.hpp"
+#include "support/process.hpp"
+#include "support/python.hpp"
 #include "support/vectors.hpp"
 #include "tests/nameserver/ns_test_util.hpp"
 
@@ -282,6 +284,33 @@ TEST(DbmStorageFile, AnExistingDumbDatabaseIsKeptDumb) {
     }
     EXPECT_FALSE(std::filesystem::exists(base + ".db"));
     EXPECT_EQ(read_text_file(base + ".dir"), "'a.b', (0, 10)\n");
+}
+
+// Python's dbm.whichdb() looks for FILE.db before FILE.dat + FILE.dir; so does pyro-ns, and both
+// then agree on which database the name is (Python asked at test time).
+TEST(DbmStorageFile, FilesAreFoundInDbmWhichdbsOrder) {
+    ScratchDir scratch;
+    const std::string base = scratch.file("both");
+    start_dumb(base);
+    {
+        Registry dumb(make_dbm_storage(base));
+        dumb.register_name("from.dumb", "PYRO:d@h:1", false, {});
+    }
+    std::filesystem::rename(base + ".dat", base + ".dat.aside");
+    {
+        Registry berkeley(make_dbm_storage(base)); // no dumb pair now: a new FILE.db
+        berkeley.register_name("from.berkeley", "PYRO:b@h:1", false, {});
+    }
+    std::filesystem::rename(base + ".dat.aside", base + ".dat");
+    test::ChildProcess python({test::python_interpreter(), "-c",
+                               "import dbm, sys; print(dbm.whichdb(sys.argv[1]))", base},
+                              test::python_environment());
+    python.close_stdin();
+    EXPECT_EQ(python.read_all(test::Stream::Stdout, std::chrono::seconds(20)), "dbm.ndbm\n");
+    EXPECT_EQ(python.wait(std::chrono::seconds(20)).value_or(-1), 0);
+    Registry both(make_dbm_storage(base));
+    EXPECT_EQ(both.count(), 1u);
+    EXPECT_EQ(both.lookup("from.berkeley").uri, "PYRO:b@h:1");
 }
 
 // ---------------------------------------------------------------------------------------------
