@@ -325,6 +325,21 @@ TEST_P(KillDuringRegistrations, EveryAcknowledgedChangeIsThereAfterRestart) {
         }
     }
     EXPECT_GT(checked, 300);
+    // A real Pyro4 client's lookup of an acknowledged name answers within a second.
+    ASSERT_FALSE(logs[0].registered.empty());
+    const std::string some_name = *logs[0].registered.begin(); // c0.n0: never removed
+    const ToolRun lookup =
+        run_tool({python_interpreter(), "-c",
+                  "import Pyro4, sys, time\n"
+                  "ns = Pyro4.Proxy('PYRO:Pyro.NameServer@127.0.0.1:' + sys.argv[1])\n"
+                  "ns._pyroBind()\n"
+                  "start = time.monotonic()\n"
+                  "uri = ns.lookup(sys.argv[2])\n"
+                  "print('%.3f' % (time.monotonic() - start), uri)\n",
+                  port_of(again.uri()), some_name});
+    ASSERT_EQ(lookup.code, 0) << lookup.err;
+    EXPECT_LT(std::stod(lookup.out), 1.0) << lookup.out;
+    EXPECT_NE(lookup.out.find(" PYRO:o"), std::string::npos) << lookup.out;
     again.process().terminate();
 }
 
