@@ -11,7 +11,9 @@
    Python alike, with the hint a student needs (the program's "not written yet: TODO n/m
    [name]" line, or what the scenario expected); with `./labkit grade` when the kit has it,
    else with the lab test driver tests/labs/lab_tests.py directly. The solutions (the kit's
-   programs) pass the same scenarios.
+   programs) pass the same scenarios;
+5. (with ./labkit grade) the same tree with every TODO filled in as the solutions have it
+   (starter.py --filled) builds and passes, C++ and Python: the starter takes out nothing else.
 
     starter_test.py LAB --kit KIT --bin BUILD/bin --prefix PREFIX --work DIR
 
@@ -27,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 
@@ -45,9 +48,14 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+# The whole test ends before ctest's limit (600 s), so that no command it started outlives it.
+DEADLINE = time.monotonic() + 560
+
+
 def run(argv: list[str], timeout: float, cwd: pathlib.Path | None = None,
         env: dict | None = None) -> subprocess.CompletedProcess:
     """Runs a command in its own process group; on timeout kills that group and fails."""
+    timeout = min(timeout, max(DEADLINE - time.monotonic(), 1))
     print("$ " + " ".join(map(str, argv)), flush=True)
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -107,6 +115,22 @@ def check_no_answers(kit: pathlib.Path, lab, tree: pathlib.Path, starter) -> int
                      f"{source.relative_to(kit)}: " + " | ".join(l.strip() for l in leaked))
             checked += len(answers)
     return checked
+
+
+def build(tree: pathlib.Path, prefix: pathlib.Path) -> None:
+    """Configures and builds a starter tree against the installed libpyro in `prefix`."""
+    configure = ["cmake", "-S", str(tree), "-B", str(tree / "build"), "-DPYRO_KIT_SOURCE_DIR=",
+                 f"-DCMAKE_PREFIX_PATH={prefix.resolve()}", "-DCMAKE_BUILD_TYPE=Debug"]
+    if shutil.which("ccache"):
+        configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+    # ccache with paths relative to the work folder: every tree's identical files (lab_support,
+    # the filled tree's copies) compile once for all of them.
+    env = dict(os.environ, CCACHE_BASEDIR=str(tree.parent), CCACHE_NOHASHDIR="1")
+    for step in (configure, ["cmake", "--build", str(tree / "build"), "-j", "2"]):
+        result = run(step, 600, env=env)
+        if result.returncode != 0:
+            print(result.stdout[-6000:])
+            fail(f"{tree.name} does not build: {' '.join(step[:2])} failed")
 
 
 def grade_available(kit: pathlib.Path) -> bool:
@@ -184,15 +208,7 @@ def main(argv: list[str]) -> int:
             compile(py.read_text(encoding="utf-8"), str(py), "exec")
         except SyntaxError as error:
             fail(f"{py.relative_to(tree)} does not compile: {error}")
-    configure = ["cmake", "-S", str(tree), "-B", str(tree / "build"), "-DPYRO_KIT_SOURCE_DIR=",
-                 f"-DCMAKE_PREFIX_PATH={args.prefix.resolve()}", "-DCMAKE_BUILD_TYPE=Debug"]
-    if shutil.which("ccache"):
-        configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
-    for step in (configure, ["cmake", "--build", str(tree / "build"), "-j", "2"]):
-        result = run(step, 600)
-        if result.returncode != 0:
-            print(result.stdout[-6000:])
-            fail(f"the {args.lab} starter does not build: {' '.join(step[:2])} failed")
+    build(tree, args.prefix)
     built = {program: tree / "build/bin" / program for program in lab.programs}
     for program, path in built.items():
         if not os.access(path, os.X_OK):
@@ -227,7 +243,7 @@ def main(argv: list[str]) -> int:
                 fail(f"./labkit grade --from {folder} graded some of the kit's own programs "
                      "instead of the starter's")
             reports = {m.group(2): m.group(0) for m in re.finditer(
-                r"^(PASS|FAIL) (\w+) .*?(?=^PASS |^FAIL |^\d+ of \d+ scenarios)",
+                r"^(PASS|FAIL) (\w+)\b.*?(?=^PASS\b|^FAIL\b|^\d+ of \d+ scenarios)",
                 result.stdout, re.MULTILINE | re.DOTALL)}
             for scenario in scenarios:
                 report = reports.get(scenario)
@@ -245,6 +261,22 @@ def main(argv: list[str]) -> int:
         if result.returncode != 0:
             fail("./labkit grade failed the kit's own programs (the solutions)")
         print(f"./labkit grade: the solutions pass all {len(scenarios)} scenarios", flush=True)
+
+        # 5. Filling the TODOs with the answers (nothing else changed) makes the tree pass.
+        filled = args.work.resolve() / (args.lab + "-filled")
+        shutil.rmtree(filled, ignore_errors=True)
+        result = run(["/usr/bin/python3", str(kit / "tools/starter/starter.py"), args.lab,
+                      str(filled), "--filled"], 60)
+        if result.returncode != 0:
+            fail(f"starter.py {args.lab} --filled exited with {result.returncode}")
+        build(filled, args.prefix)
+        for variant, folder in (("C++", filled), ("Python", filled / "python")):
+            result = run(grade + ["--from", str(folder)], 900, env=env)
+            print(result.stdout, end="")
+            if result.returncode != 0 or re.search(r"\(the kit's\)$", result.stdout, re.M):
+                fail(f"the {variant} starter with every TODO filled in as the solutions have it "
+                     "does not pass ./labkit grade --from it")
+        print("the starter with its TODOs filled in passes, C++ and Python", flush=True)
     else:
         print("./labkit has no grade command: grading with tests/labs/lab_tests.py", flush=True)
         for scenario in scenarios:
@@ -266,7 +298,8 @@ def main(argv: list[str]) -> int:
                 fail(f"{scenario} failed the kit's own programs (the solutions)")
             print(f"  {scenario}: the solutions pass", flush=True)
     print(f"passed: the {args.lab} starter builds, ships no answer, fails every scenario "
-          f"({len(scenarios)}) with a hint; the solutions pass", flush=True)
+          f"({len(scenarios)}) with a hint; the solutions pass"
+          + ("; filled in, it passes" if use_grade else ""), flush=True)
     return 0
 
 

@@ -70,8 +70,9 @@ def comment_block(indent: str, comment: str, text: str) -> list[str]:
 
 
 def starter_text(lab_name: str, lab: Lab, program: str, source: pathlib.Path,
-                 language: str) -> str:
-    """One lab program with its todo regions replaced by TODO comments and stubs."""
+                 language: str, filled: bool = False) -> str:
+    """One lab program with its todo regions replaced by TODO comments and stubs (filled: with
+    the answers kept, as a student who wrote every TODO as the handout says would have it)."""
     where = str(source.relative_to(KIT))
     lines = source.read_text(encoding="utf-8").split("\n")
     regions = todo_regions(lines, where)
@@ -89,6 +90,9 @@ def starter_text(lab_name: str, lab: Lab, program: str, source: pathlib.Path,
         marker = MARKER.match(lines[start])
         indent, comment = marker["indent"], marker["comment"]
         todo = lab.todos[(program, name)]
+        if filled:
+            out += lines[start + 1:end]
+            continue
         out += comment_block(
             indent, comment,
             f"TODO(student) {count}/{len(regions)} [{name}]: {todo.what}. Explained in "
@@ -256,7 +260,8 @@ def exercise_table(lab: Lab) -> str:
     return "\n".join(rows)
 
 
-def write_starter(lab_name: str, target: pathlib.Path, kit: pathlib.Path) -> list[str]:
+def write_starter(lab_name: str, target: pathlib.Path, kit: pathlib.Path,
+                  filled: bool = False) -> list[str]:
     """Writes the starter tree; returns the files written (relative to target)."""
     lab = LABS[lab_name]
     if target.exists() and any(target.iterdir()):
@@ -264,9 +269,10 @@ def write_starter(lab_name: str, target: pathlib.Path, kit: pathlib.Path) -> lis
                            "there is not overwritten)")
     texts: dict[str, str] = {}
     for program, (cpp, py) in lab.programs.items():
-        texts[pathlib.Path(cpp).name] = starter_text(lab_name, lab, program, KIT / cpp, "cpp")
+        texts[pathlib.Path(cpp).name] = starter_text(lab_name, lab, program, KIT / cpp, "cpp",
+                                                     filled)
         texts["python/" + pathlib.Path(py).name] = starter_text(lab_name, lab, program,
-                                                                 KIT / py, "py")
+                                                                 KIT / py, "py", filled)
     for source, destination in lab.support.items():
         texts[destination] = (KIT / source).read_text(encoding="utf-8")
     texts["common/todo.hpp"] = TODO_HPP
@@ -301,6 +307,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kit", type=pathlib.Path, default=KIT,
                         help="the kit the starter's CMakeLists.txt and lab script point to")
     parser.add_argument("--list", action="store_true", help="list the labs and their TODOs")
+    parser.add_argument("--filled", action="store_true",
+                        help="keep the answers (what a finished student tree looks like; tests)")
     parser.add_argument("--table", action="store_true",
                         help="print LAB's TODOs as the Markdown table of its handout's Exercise")
     args = parser.parse_args(argv)
@@ -319,7 +327,7 @@ def main(argv: list[str]) -> int:
         return 2
     target = (args.dir or KIT / "exercises" / args.lab).resolve()
     try:
-        files = write_starter(args.lab, target, args.kit.resolve())
+        files = write_starter(args.lab, target, args.kit.resolve(), args.filled)
     except StarterError as error:
         print(f"labkit starter: error: {error}", file=sys.stderr)
         if target.exists() and not any(target.iterdir()):
