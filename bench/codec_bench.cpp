@@ -26,6 +26,17 @@ pyro::Value large_result() {
     return pyro::Value::list(std::move(records));
 }
 
+// The payload rows of ./labkit bench (issue 12): one call carrying a megabyte of text or bytes.
+pyro::Value megabyte_call(bool bytes) {
+    const std::size_t size = 1 << 20;
+    pyro::Value payload =
+        bytes ? pyro::Value(pyro::Bytes(size, 0x78)) : pyro::Value(std::string(size, 'x'));
+    return pyro::Value::dict({{"object", "echo"},
+                              {"method", "echo"},
+                              {"params", pyro::Value::tuple({std::move(payload)})},
+                              {"kwargs", pyro::Value::dict()}});
+}
+
 void dumps(benchmark::State& state, pyro::SerializerKind kind, const pyro::Value& value) {
     std::size_t bytes = 0;
     for (auto _ : state) {
@@ -69,6 +80,12 @@ BENCHMARK_CAPTURE(dumps, json_large, pyro::SerializerKind::Json, large_result())
 BENCHMARK_CAPTURE(dumps, serpent_large, pyro::SerializerKind::Serpent, large_result());
 BENCHMARK_CAPTURE(loads, json_large, pyro::SerializerKind::Json, large_result());
 BENCHMARK_CAPTURE(loads, serpent_large, pyro::SerializerKind::Serpent, large_result());
+BENCHMARK_CAPTURE(dumps, json_1mb_str, pyro::SerializerKind::Json, megabyte_call(false));
+BENCHMARK_CAPTURE(loads, json_1mb_str, pyro::SerializerKind::Json, megabyte_call(false));
+BENCHMARK_CAPTURE(dumps, serpent_1mb_str, pyro::SerializerKind::Serpent, megabyte_call(false));
+BENCHMARK_CAPTURE(loads, serpent_1mb_str, pyro::SerializerKind::Serpent, megabyte_call(false));
+BENCHMARK_CAPTURE(dumps, serpent_1mb_bytes, pyro::SerializerKind::Serpent, megabyte_call(true));
+BENCHMARK_CAPTURE(loads, serpent_1mb_bytes, pyro::SerializerKind::Serpent, megabyte_call(true));
 BENCHMARK_CAPTURE(frame_round_trip, plain, "");
 BENCHMARK_CAPTURE(frame_round_trip, hmac, "lab-secret");
 

@@ -16,6 +16,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "byte_scan.hpp"
 #include "float_repr.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
@@ -55,10 +56,14 @@ void write_string(std::string& out, std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         // Runs that need no escape go out in one piece (issue 12: large payloads).
-        std::size_t run_end = pos;
-        while (run_end < text.size() && !needs_json_escape(text[run_end])) {
-            ++run_end;
-        }
+        const std::size_t run_end =
+            pos + detail::plain_prefix_length(
+                      text.substr(pos),
+                      [](std::uint64_t word) {
+                          return !detail::has_byte(word, '"') && !detail::has_byte(word, '\\') &&
+                                 !detail::has_byte_below(word, 0x20);
+                      },
+                      [](unsigned char c) { return !needs_json_escape(static_cast<char>(c)); });
         out.append(text.substr(pos, run_end - pos));
         if (run_end == text.size()) {
             break;
@@ -245,7 +250,13 @@ std::size_t skip_string(std::string_view text, std::size_t start) {
     std::size_t i = start + 1;
     while (i < text.size() && text[i] != '"') {
         if (text[i] != '\\') {
-            ++i;
+            // Long string contents: eight bytes per step up to the next quote or backslash.
+            i += detail::plain_prefix_length(
+                text.substr(i),
+                [](std::uint64_t word) {
+                    return !detail::has_byte(word, '"') && !detail::has_byte(word, '\\');
+                },
+                [](unsigned char c) { return c != '"' && c != '\\'; });
             continue;
         }
         const auto unit = unicode_escape(text, i);

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "base64.hpp"
+#include "byte_scan.hpp"
 #include "pyro/serializer.hpp"
 #include "serpent.hpp"
 #include "utf8.hpp"
@@ -185,22 +185,12 @@ std::optional<double> python_float_from_text(std::string_view text) {
 // How many bytes at the start of text are ASCII other than NUL, eight at a time: the fast path of
 // the encoding check, which reads every byte of a payload (issue 12).
 std::size_t plain_ascii_prefix(std::string_view text) {
-    constexpr std::uint64_t low_bits = 0x0101010101010101ULL;
-    constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
-    std::size_t pos = 0;
-    while (text.size() - pos >= 8) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, text.data() + pos, sizeof word);
-        // A byte >= 0x80, or a zero byte (the classic has-zero-byte test), ends the fast path.
-        if (((word | ((word - low_bits) & ~word)) & high_bits) != 0) {
-            break;
-        }
-        pos += 8;
-    }
-    while (pos < text.size() && text[pos] != '\0' && static_cast<unsigned char>(text[pos]) < 0x80) {
-        ++pos;
-    }
-    return pos;
+    return detail::plain_prefix_length(
+        text,
+        [](std::uint64_t word) {
+            return (word & detail::high_bits) == 0 && !detail::has_zero_byte(word);
+        },
+        [](unsigned char c) { return c != 0 && c < 0x80; });
 }
 
 class Reader {
@@ -630,10 +620,20 @@ private:
                     fail_at("non-ASCII character in a bytes literal", pos_);
                 }
                 // The rest of the run of ordinary characters goes in one piece (issue 12).
-                std::size_t end = pos_ + 1;
-                while (end < text_.size() && is_ordinary(text_[end], quote, prefix.bytes)) {
-                    ++end;
-                }
+                const bool bytes = prefix.bytes;
+                const auto q = static_cast<unsigned char>(quote);
+                const std::size_t end =
+                    pos_ + 1 +
+                    detail::plain_prefix_length(
+                        text_.substr(pos_ + 1),
+                        [q, bytes](std::uint64_t word) {
+                            return !detail::has_byte(word, q) && !detail::has_byte(word, '\\') &&
+                                   !detail::has_byte(word, '\n') && !detail::has_byte(word, '\r') &&
+                                   (!bytes || (word & detail::high_bits) == 0);
+                        },
+                        [quote, bytes](unsigned char c) {
+                            return is_ordinary(static_cast<char>(c), quote, bytes);
+                        });
                 out.append(text_.substr(pos_, end - pos_));
                 pos_ = end;
             }

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "byte_scan.hpp"
 #include "unicode_printable.hpp"
 #include "utf8.hpp"
 
@@ -40,10 +41,15 @@ void append_str_repr(std::string& out, std::string_view text) {
     while (pos < text.size()) {
         // Runs of plain ASCII go out in one piece: the common case, and per-code-point work
         // on a megabyte of text was the cost of large payloads (issue 12).
-        std::size_t run_end = pos;
-        while (run_end < text.size() && plain_ascii[static_cast<unsigned char>(text[run_end])]) {
-            ++run_end;
-        }
+        const std::size_t run_end =
+            pos + plain_prefix_length(
+                      text.substr(pos),
+                      [](std::uint64_t word) {
+                          return (word & high_bits) == 0 && !has_byte_below(word, 0x20) &&
+                                 !has_byte(word, 0x7F) && !has_byte(word, '\'') &&
+                                 !has_byte(word, '"') && !has_byte(word, '\\');
+                      },
+                      [](unsigned char c) { return plain_ascii[c]; });
         if (run_end > pos) {
             out.append(text.substr(pos, run_end - pos));
             pos = run_end;
