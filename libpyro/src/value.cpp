@@ -25,11 +25,23 @@ bool is_decimal_integer(std::string_view text) {
 
 using BigInteger = boost::multiprecision::cpp_int;
 
+// Python's limit for int <-> str conversions; beyond it converting text costs quadratic time,
+// which a peer could use to stall a server.
+constexpr std::size_t max_int_digits = 4300;
+
 BigInteger to_big(const Value& integer) {
     if (integer.kind() == Value::Kind::Int) {
         return BigInteger(integer.as_int());
     }
-    return BigInteger(integer.as_decimal());
+    const std::string decimal = integer.as_decimal();
+    const std::size_t digits = decimal.size() - (decimal.front() == '-' ? 1 : 0);
+    if (digits > max_int_digits) {
+        throw RemoteError("builtins.ValueError",
+                          "Exceeds the limit (4300 digits) for integer string conversion: value "
+                          "has " +
+                              std::to_string(digits) + " digits");
+    }
+    return BigInteger(decimal);
 }
 
 Value from_big(const BigInteger& number) {

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Python's ints and keyword calls against the C++ lab servers (issue 13 items 4 and 5).
+"""Python's ints and keyword calls against the C++ lab servers (issue 13 items 4, 5 and 6).
 
-    /usr/bin/python3 python_values.py INTROSPECT_SERVER ECHO_SERVER INTEROP_SERVER
+    /usr/bin/python3 python_values.py INTROSPECT_SERVER ECHO_SERVER INTEROP_SERVER ECHO_CLIENT
 
 The real Pyro4 4.82 calls the C++ programs the way a student's Python client does: add() of the
 introspect lab with ints beyond 64 bits, echo() by its parameter name, and the mistakes a
 Python caller can make, whose errors must read as Python's own. Runs every check once with
-serpent and once with json. Starts pyro4-ns on a free 127.0.0.1 port and the servers, and stops
+serpent and once with json. And the C++ echo-client against a Python echo server that answers
+42 must say that the reply was the problem. Starts pyro4-ns on a free 127.0.0.1 port and the servers, and stops
 every one by its pid, whatever happens. Prints PASS/FAIL per check; exit status 1 on a failure.
 """
 
@@ -80,6 +81,37 @@ def check_int64_parameter_overflows(add):
                  "9223372036854775807)", add, 2 ** 100, 1)
 
 
+# A Python echo server with a bug: its echo() answers 42 whatever it is sent.
+ANSWERS_42 = """
+import Pyro4
+
+@Pyro4.expose
+class EchoServer(object):
+    def echo(self, message):
+        return 42
+
+with Pyro4.Daemon(host="127.0.0.1") as daemon:
+    Pyro4.locateNS().register("echo.server", daemon.register(EchoServer()))
+    print("Echo server ready.", flush=True)
+    daemon.requestLoop()
+"""
+
+
+def check_reply_type_error(servers, env, echo_client):
+    """echo-client against a server that answers 42 names the reply as the problem."""
+    servers.start([sys.executable, "-c", ANSWERS_42], env, r"Echo server ready")
+    client = processes.Process([echo_client], env=env)
+    try:
+        if client.wait_exit(TIMEOUT) is None:
+            raise AssertionError("echo-client did not finish within %d s" % TIMEOUT)
+    finally:
+        client.stop()
+    said = "\n".join(client.lines("err") + client.lines())
+    expected = "the server's reply to echo() was an int (42), expected a str"
+    if expected not in said:
+        raise AssertionError("echo-client said %r, expected a line with %r" % (said, expected))
+
+
 class Servers:
     """pyro4-ns and the servers; every process is stopped by its pid on exit."""
 
@@ -105,7 +137,7 @@ class Servers:
 
 
 def main():
-    introspect_server, echo_server, interop_server = sys.argv[1:4]
+    introspect_server, echo_server, interop_server, echo_client = sys.argv[1:5]
     failed = 0
     with Servers() as servers:
         ns_port = processes.free_port()
@@ -114,6 +146,15 @@ def main():
                                PYRO_HOST="127.0.0.1", PYRO_BROADCAST_ADDRS="127.0.0.1")
         servers.start(["/usr/bin/pyro4-ns", "-n", "127.0.0.1", "-p", str(ns_port)], env,
                       r"NS running")
+        with Servers() as python_servers:
+            try:
+                check_reply_type_error(python_servers, env, echo_client)
+                print("PASS reply_type_error", flush=True)
+            except Exception as error:  # noqa: BLE001 - every failure is reported
+                failed += 1
+                print("FAIL reply_type_error: %s: %s" % (type(error).__name__, error), flush=True)
+        with Pyro4.Proxy("PYRO:Pyro.NameServer@127.0.0.1:%d" % ns_port) as ns:
+            ns.remove("echo.server")  # the C++ echo server comes next, under the same name
         introspect = servers.start([introspect_server], env, r"Object URI: PYRO:")
         echo = servers.start([echo_server], env, r"Object URI: PYRO:")
         interop_port = processes.free_port()

@@ -153,6 +153,15 @@ TEST(ValuePlus, IntsBeyond64BitsAreExact) {
     EXPECT_EQ((Value::big_int("9223372036854775808") + Value(-1)).kind(), Value::Kind::Int);
     EXPECT_EQ(Value(2) + Value(3), Value(5));
     EXPECT_EQ(Value(true) + Value(true), Value(2));
+    const std::string nines(4300, '9');
+    EXPECT_EQ(Value::big_int(nines) + Value(1), Value::big_int("1" + std::string(4300, '0')));
+    // Beyond Python's 4300 digits: its ValueError, not seconds of quadratic work.
+    try {
+        (void)(Value::big_int(nines + "9") + Value(1));
+        ADD_FAILURE() << "no ValueError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.python_class(), "builtins.ValueError");
+    }
 }
 
 TEST(ValuePlus, MixedNumbersPromoteAsPython) {

@@ -21,8 +21,8 @@
 //   "add() takes 2 positional arguments but 3 were given"
 //   "add() got an unexpected keyword argument 'c'"
 //   "add() got multiple values for argument 'a'"
-//   "add() argument 1: expected int, got str"     (an int too large for the C++ type:
-//   OverflowError)
+//   "add() argument 1: expected int, got str"
+// and an int too large for the C++ parameter type is Python's OverflowError, never wrapped.
 // Lambdas taking the servant first work too:
 //   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); }, {"x"})
 // Trailing std::optional parameters may be left out by the caller (they arrive as std::nullopt):
