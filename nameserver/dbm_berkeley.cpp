@@ -96,6 +96,7 @@ class BerkeleyStorage final : public Storage {
 public:
     BerkeleyStorage(const std::string& file, bool create) : path_(file + ".db") {
         if (!create) {
+            lock_ = std::make_unique<FileLock>(path_); // before reading: no writer meanwhile
             verify();
         }
         db_ = create_handle();
@@ -121,6 +122,7 @@ public:
                                 unusable_advice);
         }
         if (create) {
+            lock_ = std::make_unique<FileLock>(path_);
             sync("open");
         }
         scan();
@@ -304,6 +306,7 @@ private:
 
     std::string path_;
     DbHandle db_;
+    std::unique_ptr<FileLock> lock_;
     std::size_t count_ = 0;
 };
 

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,6 +260,31 @@ std::vector<DbmRecord> parse_index(std::string_view index, std::string_view data
     return records;
 }
 
+} // namespace
+
+FileLock::FileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) {
+        throw NamingError("dbm storage: cannot open " + printable(path) + " (" +
+                          std::strerror(errno) + "); check its permissions");
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        ::close(fd_);
+        if (error == EWOULDBLOCK) {
+            throw_unusable_file("dbm", path, "is in use by another name server",
+                                "stop that one first, or give -s dbm: another name");
+        }
+        throw NamingError("dbm storage: cannot lock " + printable(path) + " (" +
+                          std::strerror(error) + ")");
+    }
+}
+
+FileLock::~FileLock() {
+    ::close(fd_); // releases the lock
+}
+
+namespace {
+
 std::string dumb_advice(const std::string& file) {
     const std::string shown = printable(file);
     return "move " + shown +
@@ -340,7 +366,8 @@ void replace_file(const fs::path& path, const std::string& content, bool durable
 class DbmStorage final : public Storage {
 public:
     explicit DbmStorage(const std::string& file)
-        : file_(file), dat_(file + ".dat"), dir_(file + ".dir"), bak_(file + ".bak") {
+        : file_(file), dat_(file + ".dat"), dir_(file + ".dir"), bak_(file + ".bak"),
+          lock_(dat_.string()) { // FILE.dat: FILE.dir is replaced on every change
         open();
     }
 
@@ -550,6 +577,7 @@ private:
     fs::path dat_;
     fs::path dir_;
     fs::path bak_;
+    FileLock lock_;
     std::vector<Row> rows_;
     std::map<std::string, std::size_t> index_;
 };

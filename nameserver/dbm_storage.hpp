@@ -13,6 +13,20 @@ namespace pyro::ns {
 
 class Storage;
 
+// An exclusive advisory lock (flock) on `path` while it lives: a second pyro-ns on the same dbm
+// files is refused with one line instead of both writing them (neither format can take two
+// writers). Throws NamingError when another process holds the lock or the file cannot be opened.
+class FileLock {
+public:
+    explicit FileLock(const std::string& path);
+    ~FileLock();
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_;
+};
+
 // The Berkeley DB hash file FILE.db (dbm_berkeley.cpp). `create`: make a new one, with the
 // settings of libdb's ndbm emulation; otherwise verify the existing one first. Throws NamingError
 // with one line naming the file when it cannot be used.

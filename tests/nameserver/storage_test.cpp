@@ -313,6 +313,32 @@ TEST(DbmStorageFile, FilesAreFoundInDbmWhichdbsOrder) {
     EXPECT_EQ(both.lookup("from.berkeley").uri, "PYRO:b@h:1");
 }
 
+// Two name servers writing one dbm database would damage it: the second is refused.
+TEST(DbmStorageFile, ASecondOpenerOfTheSameFilesIsRefused) {
+    ScratchDir scratch;
+    const std::string berkeley = scratch.file("b");
+    const std::string dumb = scratch.file("d");
+    start_dumb(dumb);
+    {
+        Registry first(make_dbm_storage(berkeley));
+        Registry first_dumb(make_dbm_storage(dumb));
+        for (const auto& [base, file] :
+             {std::pair{berkeley, berkeley + ".db"}, std::pair{dumb, dumb + ".dat"}}) {
+            try {
+                (void)make_dbm_storage(base);
+                ADD_FAILURE() << "opened twice: " << base;
+            } catch (const NamingError& error) {
+                EXPECT_EQ(std::string(error.what()),
+                          "dbm storage: " + file +
+                              " is in use by another name server; stop that one first, or "
+                              "give -s dbm: another name");
+            }
+        }
+    }
+    Registry again(make_dbm_storage(berkeley)); // released with the first
+    Registry again_dumb(make_dbm_storage(dumb));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Damaged and foreign files: one line naming the file, what is wrong and what to do
 
