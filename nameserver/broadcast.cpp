@@ -1,21 +1,15 @@
-// Plain POSIX UDP sockets: one datagram in, one out, on a thread of its own that sleeps in poll()
-// until a request arrives or the responder is destroyed (a pipe wakes it).
+// On Boost.Asio, as libpyro's sockets are: the responder is one asynchronous receive loop on an
+// io_context of its own, run by one thread until the responder is destroyed. The client's side,
+// the GET_NSURI probe, is libpyro's (locate.hpp), so both sides share one implementation.
 #include "nameserver/broadcast.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <thread>
 #include <utility>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <boost/asio.hpp>
 
+#include "locate.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/uri.hpp"
 
@@ -23,89 +17,44 @@ namespace pyro::ns {
 
 namespace {
 
-constexpr std::string_view request_text = "GET_NSURI";
-
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
-
-std::string address_text(const sockaddr_in& address) {
-    std::array<char, INET_ADDRSTRLEN> text{};
-    ::inet_ntop(AF_INET, &address.sin_addr, text.data(), text.size());
-    return text.data();
-}
+namespace asio = boost::asio;
+using asio::ip::udp;
 
 // IPv4 only: Pyro4 never runs the responder for an IPv6 name server.
-sockaddr_in ipv4_address(const std::string& host, int port) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
+udp::endpoint ipv4_endpoint(asio::io_context& io, const std::string& host, int port) {
+    const auto service = static_cast<unsigned short>(port);
     if (host.empty()) {
-        address.sin_addr.s_addr = htonl(INADDR_ANY);
-        return address;
+        return {asio::ip::address_v4::any(), service};
     }
     const std::string name = host == "<broadcast>" ? "255.255.255.255" : host;
-    if (::inet_pton(AF_INET, name.c_str(), &address.sin_addr) == 1) {
-        return address;
-    }
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+    udp::resolver resolver(io);
+    boost::system::error_code error;
+    const auto found = resolver.resolve(udp::v4(), name, std::to_string(port), error);
+    if (error || found.empty()) {
         throw CommunicationError("cannot resolve broadcast host '" + host + "' to an IPv4 address");
     }
-    address.sin_addr = reinterpret_cast<const sockaddr_in*>(found->ai_addr)->sin_addr;
-    ::freeaddrinfo(found);
-    return address;
+    return found.begin()->endpoint();
 }
 
 // The local address a datagram to `peer` would leave from (Pyro4's getInterfaceAddress).
-std::string interface_address_for(const sockaddr_in& peer) {
-    FileDescriptor probe(::socket(AF_INET, SOCK_DGRAM, 0));
-    sockaddr_in target = peer;
-    target.sin_port = htons(53);
-    sockaddr_in local{};
-    socklen_t length = sizeof local;
-    if (probe.get() < 0 ||
-        ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&target), sizeof target) != 0 ||
-        ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&local), &length) != 0) {
-        return "0.0.0.0";
+std::string interface_address_for(asio::io_context& io, const asio::ip::address& peer) {
+    udp::socket probe(io);
+    boost::system::error_code error;
+    probe.connect(udp::endpoint(peer, 53), error); // connect() on UDP sends nothing
+    if (!error) {
+        const auto local = probe.local_endpoint(error);
+        if (!error) {
+            return local.address().to_string();
+        }
     }
-    return address_text(local);
-}
-
-int broadcast_socket(bool reuse_address) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        throw CommunicationError(std::string("cannot open a UDP socket: ") + std::strerror(errno));
-    }
-    const int on = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
-    if (reuse_address) {
-        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    }
-    return fd;
+    return "0.0.0.0";
 }
 
 } // namespace
 
 std::optional<std::string> broadcast_answer(std::string_view request, const std::string& ns_uri,
                                             const std::function<std::string()>& interface_address) {
-    if (request != request_text) {
+    if (request != detail::get_nsuri_request) {
         return std::nullopt;
     }
     try {
@@ -121,84 +70,75 @@ std::optional<std::string> broadcast_answer(std::string_view request, const std:
 
 struct BroadcastResponder::Impl {
     std::string ns_uri;
-    FileDescriptor socket;
-    FileDescriptor wake_read;
-    FileDescriptor wake_write;
+    asio::io_context io{1};
+    udp::socket socket{io};
+    std::array<char, 100> request{}; // Pyro4 reads at most 100 bytes
+    udp::endpoint peer;
     std::string location;
     int port = 0;
     std::thread thread;
 
-    Impl(std::string uri, int fd, int wake[2])
-        : ns_uri(std::move(uri)), socket(fd), wake_read(wake[0]), wake_write(wake[1]) {}
+    explicit Impl(std::string uri) : ns_uri(std::move(uri)) {}
 
-    void run() {
-        std::array<pollfd, 2> watched{{{socket.get(), POLLIN, 0}, {wake_read.get(), POLLIN, 0}}};
-        for (;;) {
-            if (::poll(watched.data(), watched.size(), -1) < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return;
-            }
-            if (watched[1].revents != 0) {
-                return;
-            }
-            if (watched[0].revents != 0) {
-                answer_one();
-            }
-        }
+    void receive_next() {
+        socket.async_receive_from(asio::buffer(request), peer,
+                                  [this](const boost::system::error_code& error, std::size_t n) {
+                                      if (error == asio::error::operation_aborted) {
+                                          return; // the responder is going away
+                                      }
+                                      if (!error && peer.address().is_v4()) {
+                                          answer(std::string_view(request.data(), n));
+                                      }
+                                      receive_next();
+                                  });
     }
 
-    void answer_one() {
-        std::array<char, 100> buffer{}; // Pyro4 reads at most 100 bytes
-        sockaddr_in peer{};
-        socklen_t length = sizeof peer;
-        const auto received = ::recvfrom(socket.get(), buffer.data(), buffer.size(), MSG_DONTWAIT,
-                                         reinterpret_cast<sockaddr*>(&peer), &length);
-        if (received < 0 || peer.sin_family != AF_INET) {
-            return;
-        }
-        const auto reply =
-            broadcast_answer(std::string_view(buffer.data(), static_cast<std::size_t>(received)),
-                             ns_uri, [&] { return interface_address_for(peer); });
+    void answer(std::string_view text) {
+        const auto reply = broadcast_answer(
+            text, ns_uri, [&] { return interface_address_for(io, peer.address()); });
         if (reply) {
-            // The URI is ASCII in practice; Pyro4 sends it ISO-8859-1 encoded.
-            ::sendto(socket.get(), reply->data(), reply->size(), 0,
-                     reinterpret_cast<const sockaddr*>(&peer), length);
+            // The URI is ASCII in practice; Pyro4 sends it ISO-8859-1 encoded. A requester that
+            // is gone already is no concern of ours.
+            boost::system::error_code ignored;
+            socket.send_to(asio::buffer(*reply), peer, 0, ignored);
         }
     }
 };
 
 BroadcastResponder::BroadcastResponder(std::string ns_uri, const std::string& bind_host, int port,
-                                       bool reuse_address) {
-    const sockaddr_in address = ipv4_address(bind_host, port);
-    FileDescriptor fd(broadcast_socket(reuse_address));
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-        const int error = errno;
-        throw CommunicationError("cannot start the broadcast responder on UDP " +
-                                 (bind_host.empty() ? std::string("0.0.0.0") : bind_host) + ":" +
-                                 std::to_string(port) + ": " + std::strerror(error) +
-                                 (error == EADDRINUSE ? " (use --bcport, or -x for none)" : ""));
+                                       bool reuse_address)
+    : impl_(std::make_unique<Impl>(std::move(ns_uri))) {
+    const udp::endpoint address = ipv4_endpoint(impl_->io, bind_host, port);
+    boost::system::error_code error;
+    impl_->socket.open(udp::v4(), error);
+    if (!error) {
+        impl_->socket.set_option(asio::socket_base::broadcast(true), error);
     }
-    sockaddr_in bound{};
-    socklen_t length = sizeof bound;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    int wake[2];
-    if (::pipe2(wake, O_CLOEXEC) != 0) {
-        throw CommunicationError(std::string("cannot create a pipe: ") + std::strerror(errno));
+    if (!error && reuse_address) {
+        impl_->socket.set_option(asio::socket_base::reuse_address(true), error);
     }
-    impl_ = std::make_unique<Impl>(std::move(ns_uri), fd.release(), wake);
-    impl_->port = ntohs(bound.sin_port);
+    if (!error) {
+        impl_->socket.bind(address, error);
+    }
+    if (error) {
+        throw CommunicationError(
+            "cannot start the broadcast responder on UDP " +
+            (bind_host.empty() ? std::string("0.0.0.0") : bind_host) + ":" + std::to_string(port) +
+            ": " + error.message() +
+            (error == asio::error::address_in_use ? " (use --bcport, or -x for none)" : ""));
+    }
+    const udp::endpoint bound = impl_->socket.local_endpoint(error);
+    impl_->port = bound.port();
     // Pyro4's locationStr: the host as given (or the bound address), the port as given (or the
     // one chosen).
-    impl_->location = (bind_host.empty() ? address_text(bound) : bind_host) + ":" +
+    impl_->location = (bind_host.empty() ? bound.address().to_string() : bind_host) + ":" +
                       std::to_string(port != 0 ? port : impl_->port);
-    impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+    impl_->receive_next();
+    impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
 BroadcastResponder::~BroadcastResponder() {
-    const char stop = 'x';
-    [[maybe_unused]] const auto ignored = ::write(impl_->wake_write.get(), &stop, 1);
+    impl_->io.stop();
     impl_->thread.join();
 }
 
@@ -212,39 +152,7 @@ int BroadcastResponder::port() const {
 
 std::optional<std::string> probe_broadcast(int port, const std::vector<std::string>& addresses,
                                            std::chrono::milliseconds wait) {
-    FileDescriptor fd(broadcast_socket(true));
-    for (const auto& text : addresses) {
-        try {
-            const sockaddr_in target = ipv4_address(text, port);
-            // Unreachable or unavailable addresses are skipped, as Pyro4's locateNS skips them.
-            ::sendto(fd.get(), request_text.data(), request_text.size(), 0,
-                     reinterpret_cast<const sockaddr*>(&target), sizeof target);
-        } catch (const CommunicationError&) {
-        }
-    }
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            return std::nullopt;
-        }
-        pollfd watched{fd.get(), POLLIN, 0};
-        if (::poll(&watched, 1, static_cast<int>(left.count())) <= 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return std::nullopt;
-        }
-        std::array<char, 100> buffer{};
-        const auto received = ::recv(fd.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-        if (received > 0) {
-            std::string reply(buffer.data(), static_cast<std::size_t>(received));
-            if (reply != request_text) {
-                return reply;
-            }
-        }
-    }
+    return detail::probe_get_nsuri(port, addresses, wait, 1);
 }
 
 } // namespace pyro::ns

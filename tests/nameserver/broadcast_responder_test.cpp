@@ -7,8 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
+#include "locate.hpp" // libpyro's private loopback check and GET_NSURI probe
 #include "nameserver/broadcast.hpp"
 #include "pyro/errors.hpp"
 
@@ -74,6 +77,60 @@ TEST(BroadcastResponderTest, PortTakenWithoutReuse) {
     BroadcastResponder first("PYRO:Pyro.NameServer@10.0.0.5:9090", "127.0.0.1", 0, false);
     EXPECT_THROW(BroadcastResponder("PYRO:x@h:1", "127.0.0.1", first.port(), false),
                  CommunicationError);
+}
+
+// The project's one loopback check (locate_ns tries a loopback NS_HOST first; pyro-ns runs no
+// responder on loopback): names and addresses, not prefixes of text.
+TEST(LoopbackCheck, NamesAndAddresses) {
+    for (const char* host : {"localhost", "LocalHost", "localhost.", "lab.localhost", "127.0.0.1",
+                             "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"}) {
+        EXPECT_TRUE(detail::is_loopback_host(host)) << host;
+    }
+    for (const char* host : {"", "0.0.0.0", "::", "10.0.0.5", "128.0.0.1", "127.example.org",
+                             "localhost.example.org", "::ffff:10.0.0.1"}) {
+        EXPECT_FALSE(detail::is_loopback_host(host)) << host;
+    }
+}
+
+// Our own request coming back (a responder port we also listen on) is no answer: the probe
+// waits for the URI that follows.
+TEST(GetNsuriProbe, SkipsTheRequestEchoedBack) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    std::thread echo([fd] {
+        pollfd watched{fd, POLLIN, 0};
+        if (::poll(&watched, 1, 5000) != 1) {
+            return;
+        }
+        char buffer[100];
+        sockaddr_in peer{};
+        socklen_t peer_length = sizeof peer;
+        const auto n = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&peer),
+                                  &peer_length);
+        const std::string uri = "PYRO:Pyro.NameServer@10.0.0.5:9090";
+        ::sendto(fd, buffer, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&peer),
+                 peer_length);
+        ::sendto(fd, uri.data(), uri.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
+    });
+    const auto answer = detail::probe_get_nsuri(ntohs(address.sin_port), {"127.0.0.1"}, 3000ms, 1);
+    echo.join();
+    ::close(fd);
+    EXPECT_EQ(answer, "PYRO:Pyro.NameServer@10.0.0.5:9090");
+}
+
+// The responder stops at once when destroyed, whatever it was waiting for.
+TEST(BroadcastResponderTest, StopsPromptly) {
+    const auto start = std::chrono::steady_clock::now();
+    {
+        BroadcastResponder responder("PYRO:Pyro.NameServer@10.0.0.5:9090", "127.0.0.1", 0);
+        EXPECT_TRUE(ask(responder.port(), "GET_NSURI", 2000ms));
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
 }
 
 } // namespace
