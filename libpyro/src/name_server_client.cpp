@@ -41,13 +41,37 @@ struct Search {
     std::string problem_place;
 };
 
+// How long the search waits for a handshake when PYRO_COMMTIMEOUT is 0 (wait forever). A name
+// server answers at once; a web server on that port waits for a line end that libpyro's json
+// CONNECT does not contain, and the search would hang without a word.
+constexpr std::chrono::seconds search_handshake_limit{5};
+
 // A name server at a known address, bound (handshake done) so a failure shows here.
 std::optional<NameServer> try_direct(const Uri& uri, const Config& config, Search& search) {
     search.tried.push_back(uri.location());
+    const bool unbounded = config.comm_timeout <= 0;
     try {
         Proxy proxy(uri, config);
+        if (unbounded) {
+            proxy.set_timeout(search_handshake_limit);
+        }
         proxy.bind();
+        if (unbounded) {
+            proxy.set_timeout(std::chrono::duration<double>(0)); // calls wait as configured
+        }
         return NameServer(std::move(proxy));
+    } catch (const TimeoutError& error) {
+        if (!search.problem) {
+            search.problem_place = uri.location();
+            search.problem = unbounded
+                                 ? std::make_exception_ptr(TimeoutError(
+                                       "no answer to the Pyro handshake within " +
+                                       std::to_string(search_handshake_limit.count()) +
+                                       " s: what listens there took the connection but did not "
+                                       "answer; it is not a Pyro server (a web server, say) or "
+                                       "it is stopped (Ctrl-Z); check the host and port"))
+                                 : std::current_exception();
+        }
     } catch (const UnknownSerializerError&) {
         throw; // no name server anywhere can help: say so at once
     } catch (const ConnectionRefusedError&) {

@@ -166,6 +166,32 @@ TEST(ErrorCauses, NotAPyroPeer) {
     EXPECT_TRUE(contains(old, "version 47, expected 48")) << old;
 }
 
+// A student's --ns-port pointing at a web server: never a hang, even with PYRO_COMMTIMEOUT 0 (wait
+// forever). Serpent's CONNECT has a line end, so Python's http.server answers its error page;
+// json's has none, so it waits for more and the search gives up after its own limit.
+TEST(ErrorCauses, AWebServerWhereTheNameServerShouldBe) {
+    const int port = free_tcp_port();
+    ChildProcess web(
+        {python_interpreter(), "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1"},
+        python_environment());
+    ASSERT_TRUE(web.wait_for_line("Serving HTTP", 20s)) << web.describe();
+    Config config = client_config();
+    config.comm_timeout = 0;
+    const std::string serpent =
+        error_of<NotPyroPeerError>([&] { (void)locate_ns(config, "127.0.0.1", port); });
+    // (Its answer starts "<!DOCTYPE" or "HTTP/", as the Python version has it.)
+    EXPECT_TRUE(contains(serpent, "is not a Pyro4 server (invalid data or unsupported protocol "
+                                  "version: magic '"))
+        << serpent;
+    config.serializer = "json";
+    const auto start = std::chrono::steady_clock::now();
+    const std::string json =
+        error_of<TimeoutError>([&] { (void)locate_ns(config, "127.0.0.1", port); });
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+    EXPECT_TRUE(contains(json, "no answer to the Pyro handshake within 5 s")) << json;
+    EXPECT_TRUE(contains(json, "it is not a Pyro server (a web server, say)")) << json;
+}
+
 TEST(ErrorCauses, SerializerNotKnownHere) {
     // At once, even with no name server anywhere: no search can help.
     const std::string pickle = error_of<UnknownSerializerError>(
