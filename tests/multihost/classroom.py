@@ -128,8 +128,11 @@ class Classroom:
     def _add_namespace(self, name):
         added = ip("netns", "add", name, check=False)
         if added.returncode != 0:
-            raise Skip("cannot create a network namespace (ip netns add: %s)"
-                       % added.stdout.strip())
+            if not self.namespaces:  # none can be made here at all
+                raise Skip("cannot create a network namespace (ip netns add: %s)"
+                           % added.stdout.strip())
+            raise Failure("ip netns add %s failed after %d others: %s"
+                          % (name, len(self.namespaces), added.stdout.strip()))
         self.namespaces.append(name)
         ip("-n", name, "link", "set", "lo", "up")
 
