@@ -45,8 +45,10 @@ struct DaemonOptions {
     std::optional<std::string> nat_host; // default: config.nathost; advertised in URIs
     int nat_port = 0;                    // default: config.natport (0: the real port)
     std::optional<std::string> hmac_key; // default: config.hmac_key
-    std::size_t worker_threads = 0;      // 0: min(config.threadpool_size, 16)
-    std::optional<Logger> logger;        // default: Logger(config) (log.hpp)
+    // The threads that serve the connections and run the servant methods (at most this many
+    // calls run at once); 0: min(config.threadpool_size, 16). Started by request_loop().
+    std::size_t worker_threads = 0;
+    std::optional<Logger> logger; // default: Logger(config) (log.hpp)
 
     // Oneway calls of one connection that may run at once (with PYRO_ONEWAY_THREADED, the
     // default); when that many run, the daemon reads nothing more from that connection until one
