@@ -1,8 +1,5 @@
 #include "nameserver/storage.hpp"
 
-#include <list>
-#include <unordered_map>
-
 #include "pyro/errors.hpp"
 
 namespace pyro::ns {
@@ -94,78 +91,7 @@ void throw_unusable_file(std::string_view storage, const std::string& file,
                       std::string(advice));
 }
 
-namespace {
-
-// Pyro4's MemoryStorage is a Python dict: insertion order, and assigning to an existing key keeps
-// its place. A list plus an index gives the same order with O(1) lookups.
-class MemoryStorage final : public Storage {
-public:
-    std::optional<Entry> get(std::string_view name) override {
-        const auto found = index_.find(std::string(name));
-        if (found == index_.end()) {
-            return std::nullopt;
-        }
-        return found->second->second;
-    }
-
-    void set(std::string_view name, const Entry& entry) override {
-        std::string key(name);
-        const auto found = index_.find(key);
-        if (found != index_.end()) {
-            found->second->second = entry;
-            return;
-        }
-        rows_.emplace_back(key, entry);
-        index_.emplace(std::move(key), std::prev(rows_.end()));
-    }
-
-    bool contains(std::string_view name) override { return index_.contains(std::string(name)); }
-
-    void erase(std::string_view name) override {
-        const auto found = index_.find(std::string(name));
-        if (found != index_.end()) {
-            rows_.erase(found->second);
-            index_.erase(found);
-        }
-    }
-
-    std::size_t size() override { return rows_.size(); }
-
-    std::vector<std::string> names() override {
-        std::vector<std::string> out;
-        out.reserve(rows_.size());
-        for (const auto& row : rows_) {
-            out.push_back(row.first);
-        }
-        return out;
-    }
-
-    Listing everything() override {
-        Listing out;
-        out.reserve(rows_.size());
-        for (const auto& [name, entry] : rows_) {
-            out.push_back({name, entry.uri, entry.metadata});
-        }
-        return out;
-    }
-
-    void remove_items(const std::vector<std::string>& names) override {
-        for (const auto& name : names) {
-            erase(name);
-        }
-    }
-
-private:
-    using Rows = std::list<std::pair<std::string, Entry>>;
-    Rows rows_;
-    std::unordered_map<std::string, Rows::iterator> index_;
-};
-
-} // namespace
-
-std::unique_ptr<Storage> make_memory_storage() {
-    return std::make_unique<MemoryStorage>();
-}
+// make_memory_storage(): memory_storage.cpp.
 
 StorageSpec parse_storage_spec(std::string_view text) {
     if (text.empty() || text == "memory") {

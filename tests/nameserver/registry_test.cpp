@@ -219,6 +219,34 @@ TEST(MemoryStorageOrder, ReplacingKeepsThePlace) {
     EXPECT_EQ(names_of(registry.list()), (std::vector<std::string>{"c", "a", "b"}));
 }
 
+TEST(MemoryStorageOrder, RemovalsCompactAndKeepTheOrder) {
+    auto storage = make_memory_storage();
+    for (int i = 0; i < 5000; ++i) {
+        storage->set("n" + std::to_string(i), Entry{"PYRO:o@h:" + std::to_string(i), {}});
+    }
+    for (int i = 0; i < 5000; ++i) {
+        if (i % 5 != 0) { // 4000 holes: more than the rows left, so the rows are compacted
+            storage->erase("n" + std::to_string(i));
+        }
+    }
+    storage->set("n0", Entry{"PYRO:o@h:7", {"kept"}}); // replacing keeps the place
+    storage->set("n1", Entry{"PYRO:o@h:1", {}});       // removed, then new: at the end
+    EXPECT_EQ(storage->size(), 1001u);
+    std::vector<std::string> expected;
+    for (int i = 0; i < 5000; i += 5) {
+        expected.push_back("n" + std::to_string(i));
+    }
+    expected.push_back("n1");
+    EXPECT_EQ(storage->names(), expected);
+    EXPECT_EQ(storage->get("n0"), (Entry{"PYRO:o@h:7", {"kept"}}));
+    EXPECT_EQ(storage->get("n4995"), (Entry{"PYRO:o@h:4995", {}}));
+    EXPECT_FALSE(storage->contains("n2"));
+    EXPECT_FALSE(storage->get("n4999"));
+    storage->remove_items({"n0", "n1", "n5"});
+    EXPECT_EQ(storage->size(), 998u);
+    EXPECT_EQ(storage->everything().front().name, "n10");
+}
+
 TEST(SqlStorageOrder, ReplacingMovesTheNameToTheEnd) {
     // Pyro4 deletes and inserts again: a new id, so a later place in SELECT order.
     ScratchDir scratch;
