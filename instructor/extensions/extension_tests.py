@@ -42,8 +42,8 @@ def echo_upper_count(o):
         uri = lab.wait_registered("echo.server", server)
         with lab.proxy(uri) as echo:
             expect_equal("count() of a fresh server", 0, echo.count())
-            expect_equal("echo_upper('Hola, señor ü')", "HOLA, SEÑOR Ü",
-                         echo.echo_upper("Hola, señor ü"))
+            expect_equal("echo_upper('Hola, amigo 42')", "HOLA, AMIGO 42",
+                         echo.echo_upper("Hola, amigo 42"))
             expect_equal("echo('as is') next to echo_upper", "as is", echo.echo("as is"))
             expect_equal("count() after echo_upper and echo", 2, echo.count())
 
