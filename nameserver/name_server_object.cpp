@@ -226,10 +226,13 @@ Value NameServerObject::list(const std::optional<Value>& prefix, const std::opti
     query.metadata_all = tag_filter(metadata_all, "metadata_all");
     query.metadata_any = tag_filter(metadata_any, "metadata_any");
     const bool with_metadata = return_metadata && truthy(*return_metadata);
+    Listing rows = registry_->list(query);
     Value::Entries result;
-    for (auto& row : registry_->list(query)) {
-        Value value =
-            with_metadata ? Value::tuple({Value(row.uri), tag_list(row.metadata)}) : Value(row.uri);
+    result.reserve(rows.size());
+    for (auto& row : rows) {
+        Value value = with_metadata
+                          ? Value::tuple({Value(std::move(row.uri)), tag_list(row.metadata)})
+                          : Value(std::move(row.uri));
         result.emplace_back(Value(std::move(row.name)), std::move(value));
     }
     return Value::dict(std::move(result));
