@@ -445,6 +445,11 @@ struct StopCase {
     int names;           // registering to sql costs a disk sync each: fewer there
 };
 
+void PrintTo(const StopCase& stop, std::ostream* out) {
+    *out << sigabbrev_np(stop.signal) << " with " << stop.storage << " storage, " << stop.names
+         << " names";
+}
+
 class PyroNsStops : public ::testing::TestWithParam<StopCase> {};
 
 TEST_P(PyroNsStops, WithinASecondDuringASlowQuery) {
