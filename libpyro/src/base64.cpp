@@ -11,9 +11,18 @@ constexpr std::string_view alphabet =
 } // namespace
 
 std::string base64_encode(const Bytes& data) {
+    std::string out;
+    base64_append(out, data);
+    return out;
+}
+
+void base64_append(std::string& out, const Bytes& data) {
     // Written into a sized buffer: appending char by char made megabyte payloads slow (issue 12).
-    std::string out((data.size() + 2) / 3 * 4, '=');
-    char* dest = out.data();
+    // Room for what a message writes after the payload, so it never copies the text again.
+    const std::size_t start = out.size();
+    out.reserve(start + (data.size() + 2) / 3 * 4 + 1024);
+    out.resize(start + (data.size() + 2) / 3 * 4, '=');
+    char* dest = out.data() + start;
     std::size_t i = 0;
     for (; i + 2 < data.size(); i += 3) {
         const std::uint32_t chunk = (std::uint32_t{data[i]} << 16) |
@@ -34,7 +43,6 @@ std::string base64_encode(const Bytes& data) {
             *dest = alphabet[(chunk >> 6) & 0x3F];
         }
     }
-    return out;
 }
 
 std::optional<Bytes> base64_decode(std::string_view text) {

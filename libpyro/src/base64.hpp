@@ -11,6 +11,8 @@
 namespace pyro::detail {
 
 [[nodiscard]] std::string base64_encode(const Bytes& data);
+// Appends the encoding to out, without a temporary (a megabyte payload's text is written once).
+void base64_append(std::string& out, const Bytes& data);
 // nullopt unless the text is canonical padded base64 (what base64_encode would write).
 [[nodiscard]] std::optional<Bytes> base64_decode(std::string_view text);
 

@@ -51,7 +51,9 @@ void write_string(std::string& out, std::string_view text) {
         throw SerializeError("json: str is not valid UTF-8");
     }
     static constexpr char hex_digits[] = "0123456789abcdef";
-    out.reserve(out.size() + text.size() + 2);
+    // Room for the quotes, a few escapes and what a message writes after the text (closing
+    // brackets, other entries), so a large text is not copied again by a later append.
+    out.reserve(out.size() + text.size() + (text.size() >= 4096 ? 1024 : 2));
     out += '"';
     std::size_t pos = 0;
     while (pos < text.size()) {

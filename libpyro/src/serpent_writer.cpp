@@ -81,7 +81,7 @@ public:
             // Not a literal of its own: Python's repr of the dict serpent builds, spaces included.
             open_bracket(depth);
             out_ += "{'data': '";
-            out_ += detail::base64_encode(value.as_bytes());
+            detail::base64_append(out_, value.as_bytes());
             out_ += "', 'encoding': 'base64'}";
             break;
         case Value::Kind::List:

@@ -35,7 +35,9 @@ void append_str_repr(std::string& out, std::string_view text) {
     const bool has_single = text.find('\'') != std::string_view::npos;
     const bool has_double = text.find('"') != std::string_view::npos;
     const char quote = has_single && !has_double ? '"' : '\'';
-    out.reserve(out.size() + text.size() + 2);
+    // Room for the quotes, a few escapes and what a message writes after the text (closing
+    // brackets, other entries), so a large text is not copied again by a later append.
+    out.reserve(out.size() + text.size() + (text.size() >= 4096 ? 1024 : 2));
     out += quote;
     std::size_t pos = 0;
     while (pos < text.size()) {
