@@ -337,7 +337,15 @@ struct Proxy::Impl {
             socket.emplace(io);
             error = {};
             socket->async_connect(endpoint, [&](const boost::system::error_code& e) { error = e; });
-            run_io("connecting");
+            try {
+                run_io("connecting");
+            } catch (const TimeoutError&) {
+                socket.reset();
+                throw TimeoutError("cannot connect to " + peer_text() + ": no answer within " +
+                                   seconds_text(timeout) +
+                                   " (PYRO_COMMTIMEOUT); is the host on the network, and is its "
+                                   "address right?");
+            }
             if (!error) {
                 if (config.sock_nodelay && !target.is_unix_socket()) {
                     detail::set_nodelay(*socket);

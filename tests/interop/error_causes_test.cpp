@@ -146,6 +146,30 @@ TEST(ErrorCauses, NoAnswerInTime) {
     EXPECT_FALSE(contains(located, "pyro-ns")) << located;
 }
 
+// A connection nobody takes: a listener whose backlog is full drops further SYNs, as an
+// unreachable host would, so the connect itself times out.
+TEST(ErrorCauses, NoAnswerWhileConnecting) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::listen(listener, 0), 0);
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    const int port = ntohs(address.sin_port);
+    Config config = client_config();
+    config.comm_timeout = 0.5;
+    const std::string text = error_of<TimeoutError>([&] { Proxy(pyro_uri(port), config).bind(); });
+    ::close(filler);
+    ::close(listener);
+    EXPECT_EQ(text, "cannot connect to ('127.0.0.1', " + std::to_string(port) +
+                        "): no answer within 0.5 s (PYRO_COMMTIMEOUT); is the host on the "
+                        "network, and is its address right?");
+}
+
 TEST(ErrorCauses, NotAPyroPeer) {
     const FakePeer http("HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     const std::string text =
