@@ -19,6 +19,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "locate.hpp" // libpyro's private loopback check
 #include "nameserver/ns_output.hpp"
 #include "nameserver/storage.hpp"
 #include "pyro/uri.hpp"
@@ -31,10 +32,6 @@ namespace {
 
 void say(std::ostream& out, std::string_view line) {
     out << line << std::endl; // flushed at once: the banner shows live through pipes
-}
-
-bool is_loopback_ip(const std::string& ip) {
-    return ip.starts_with("127.") || ip == "::1";
 }
 
 } // namespace
@@ -364,7 +361,7 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         hostip = daemon_->bound_address();
         if (hostip.find(':') != std::string::npos) { // pyro4-ns asks the family first
             say(out, text::no_broadcast_ipv6);
-        } else if (is_loopback_ip(hostip)) { // libpyro's one loopback check
+        } else if (detail::is_loopback_host(hostip)) { // libpyro's one loopback check
             say(out, text::no_broadcast_localhost);
         } else if (settings.broadcast) {
             const std::string bchost = settings.bchost.value_or(config.ns_bchost.value_or(""));
