@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
         auto square = std::make_shared<ColorSquare>(main_thread);
         // [handout:todo.expose]
         auto interface = pyro::methods<ColorSquare>()
-                             .expose("set_color", &ColorSquare::set_color)
+                             .expose("set_color", &ColorSquare::set_color, {"r", "g", "b"})
                              .expose("get_color", &ColorSquare::get_color)
                              .expose("elapsed", &ColorSquare::elapsed);
         // [/handout:todo.expose]
@@ -137,9 +137,11 @@ int main(int argc, char** argv) {
                 const Rgb pixel = main_thread.run([&] { return window.pixel_at_center(); });
                 return std::vector<int>{pixel.r, pixel.g, pixel.b};
             });
-            interface.expose("save_screenshot", [&](ColorSquare&, const std::string& path) {
-                main_thread.run([&] { window.save_bmp(path); });
-            });
+            interface.expose("save_screenshot",
+                             [&](ColorSquare&, const std::string& path) {
+                                 main_thread.run([&] { window.save_bmp(path); });
+                             },
+                             {"path"});
         }
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
         const pyro::Uri uri = daemon.register_object(square, interface);

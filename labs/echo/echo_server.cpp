@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
         pyro::Daemon daemon(options.config, labkit::daemon_options(options));
         daemon.handle_signals(); // from here on, Ctrl-C stops the server cleanly
         // [handout:todo.register]
-        const pyro::Uri uri =
-            daemon.register_object(std::make_shared<EchoServer>(),
-                                   pyro::methods<EchoServer>().expose("echo", &EchoServer::echo));
+        const pyro::Uri uri = daemon.register_object(
+            std::make_shared<EchoServer>(),
+            pyro::methods<EchoServer>().expose("echo", &EchoServer::echo, {"message"}));
 
         // 3. Publish the object's URI under a well-known name.
         labkit::register_name(ns, uri, options);

@@ -302,7 +302,7 @@ struct Proxy::Impl {
                     throw ConnectionClosedError("receiving: not enough data");
                 }
                 throw ConnectionClosedError("receiving: connection lost: " +
-                                            std::string(error.what()));
+                                            error.code().message());
             }
         }
         return std::move(*received);

@@ -14,17 +14,8 @@ struct RemoteObject {
 
     pyro::Value add(const pyro::Value& a, const std::optional<pyro::Value>& b_given) const {
         const pyro::Value b = b_given.value_or(pyro::Value(1));
-        if (a.is_int() && b.is_int()) {
-            return a.as_int() + b.as_int();
-        }
-        if ((a.is_int() || a.is_float()) && (b.is_int() || b.is_float())) {
-            return a.as_float() + b.as_float();
-        }
-        if (a.is_string() && b.is_string()) {
-            return a.as_string() + b.as_string();
-        }
-        throw pyro::TypeError("unsupported operand type(s) for +: '" + std::string(a.type_name()) +
-                              "' and '" + std::string(b.type_name()) + "'");
+        // Python's + (pyro::Value's): ints of any size exactly, never a wrapped number.
+        return a + b;
     }
 };
 

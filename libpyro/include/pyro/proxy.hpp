@@ -57,7 +57,7 @@ public:
         if constexpr (std::is_void_v<R>) {
             return;
         } else {
-            return from_value<R>(result);
+            return reply_from_value<R>(method, result);
         }
     }
 
