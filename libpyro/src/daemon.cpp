@@ -101,26 +101,55 @@ void Daemon::Impl::close_everything() {
     }
 }
 
-void Daemon::Impl::start_threads(const std::shared_ptr<Impl>& self) {
+void Daemon::Impl::start_threads() {
+    const std::size_t cores = std::max<std::size_t>(std::thread::hardware_concurrency(), 2);
+    for (std::size_t i = 0; i < std::min(thread_count, cores); ++i) {
+        add_thread();
+    }
+}
+
+void Daemon::Impl::add_thread() {
+    const std::size_t index = threads.size();
     {
         const std::lock_guard lock(threads_mutex);
-        thread_finished.assign(thread_count, false);
+        thread_finished.push_back(false);
     }
-    threads.reserve(thread_count);
-    for (std::size_t i = 0; i < thread_count; ++i) {
-        // Each thread holds the Impl: one still in a servant call when request_loop gives up
-        // waiting keeps what it uses alive until it ends.
-        threads.emplace_back([self, i] {
-            try {
-                self->io.run();
-            } catch (const std::exception& error) {
-                self->log.error("daemon worker thread ended: ", error.what());
+    // Each thread holds the Impl: one still in a servant call when request_loop gives up
+    // waiting keeps what it uses alive until it ends.
+    threads.emplace_back([self = shared_from_this(), index] {
+        try {
+            self->io.run();
+        } catch (const std::exception& error) {
+            self->log.error("daemon worker thread ended: ", error.what());
+        }
+        const std::lock_guard lock(self->threads_mutex);
+        self->thread_finished[index] = true;
+        self->threads_done.notify_all();
+    });
+    ++threads_started;
+}
+
+void Daemon::Impl::note_call_started() {
+    const std::size_t running = ++calls_running;
+    if (running < threads_started.load() || threads_started.load() >= thread_count ||
+        growth_pending.exchange(true)) {
+        return;
+    }
+    // Every worker is in a call now. Fast calls end within microseconds; only if they are
+    // still all busy 5 ms later is another worker added.
+    asio::post(control, [this] {
+        if (!growth_timer) {
+            growth_timer.emplace(control);
+        }
+        growth_timer->expires_after(std::chrono::milliseconds(5));
+        growth_timer->async_wait([this](const boost::system::error_code& error) {
+            growth_pending = false;
+            if (!error && !stopped && calls_running.load() >= threads_started.load() &&
+                threads_started.load() < thread_count) {
+                add_thread();
             }
-            const std::lock_guard lock(self->threads_mutex);
-            self->thread_finished[i] = true;
-            self->threads_done.notify_all();
         });
-    }
+    });
 }
 
 void Daemon::Impl::stop_threads() {
@@ -266,7 +295,7 @@ void Daemon::request_loop(bool handle_signals) {
     impl.log.info("daemon ", impl.bound_location, " entering requestloop");
     // The workers run while there is nothing to do, until stop_threads().
     auto keep_working = asio::make_work_guard(impl.io);
-    impl.start_threads(impl_);
+    impl.start_threads();
     impl.control.run(); // until shutdown() stops it
     {
         const std::lock_guard lock(impl.run_mutex);

@@ -36,7 +36,7 @@
 
 namespace pyro {
 
-struct Daemon::Impl {
+struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     // A registered object or class.
     struct Entry {
         Interface interface;
@@ -99,8 +99,16 @@ struct Daemon::Impl {
     std::mutex run_mutex; // orders shutdown() against the loop starting and ending
     bool running = false; // request_loop is between starting and stopping (under run_mutex)
 
-    // The worker threads and how many of them are still inside io.run().
-    std::vector<std::thread> threads;
+    // The worker threads and how many of them are still inside io.run(). request_loop starts
+    // a few (one per core): every extra idle thread costs a wake-up per handler in Asio's
+    // scheduler. When all of them have been inside servant calls for a moment (slow methods,
+    // callbacks), the control thread adds one, up to thread_count, so a slow method never stops
+    // the other clients.
+    std::vector<std::thread> threads; // touched by the control thread only
+    std::atomic<std::size_t> threads_started{0};
+    std::atomic<std::size_t> calls_running{0}; // servant calls in progress, oneway included
+    std::atomic<bool> growth_pending{false};
+    std::optional<boost::asio::steady_timer> growth_timer; // on `control`
     std::mutex threads_mutex;
     std::condition_variable threads_done;
     std::vector<bool> thread_finished; // under threads_mutex
@@ -142,7 +150,21 @@ struct Daemon::Impl {
     // On the control thread (or when nothing runs): closes the acceptor and shuts down every
     // connection's socket, so clients see the daemon go at once.
     void close_everything();
-    void start_threads(const std::shared_ptr<Impl>& self);
+    void start_threads();
+    void add_thread(); // on the control thread
+    // Called as a servant call starts: when every worker is in a call, look again in a moment
+    // and add a worker if they still are.
+    void note_call_started();
+    // Counts a servant call for the thread growth.
+    struct CallCount {
+        explicit CallCount(Impl& impl) : impl_(impl) { impl_.note_call_started(); }
+        ~CallCount() { --impl_.calls_running; }
+        CallCount(const CallCount&) = delete;
+        CallCount& operator=(const CallCount&) = delete;
+
+    private:
+        Impl& impl_;
+    };
     // Waits up to shutdown_grace for the worker threads to leave io.run(); joins those that did
     // and lets the others finish on their own (they hold `self`).
     void stop_threads();

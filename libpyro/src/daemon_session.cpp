@@ -214,6 +214,7 @@ void Daemon::Impl::watch_idle(const std::shared_ptr<Connection>& connection) {
 void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Message request) {
     if (!stopped) {
         try {
+            const CallCount counted(*this);
             (void)dispatch(request, connection->state, true);
         } catch (const std::exception& error) {
             log.warning("oneway call from ", connection->state.peer, " not run: ", error.what());
@@ -377,6 +378,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             } else if (request.has_flag(flags::oneway)) {
                 if (!config.oneway_threaded) {
                     // PYRO_ONEWAY_THREADED=false: in turn with the connection's other calls.
+                    const CallCount counted(*this);
                     (void)dispatch(request, state, true);
                 } else {
                     // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED)
@@ -395,7 +397,10 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             } else {
                 // Called right here, on the thread that read the request: no hand-off. A slow
                 // method holds this thread only; the other workers serve the other clients.
-                Message reply = dispatch(request, state, false);
+                Message reply = [&] {
+                    const CallCount counted(*this);
+                    return dispatch(request, state, false);
+                }();
                 if (stopped) {
                     break; // the daemon stopped during the call: it answers nothing more
                 }

@@ -315,6 +315,34 @@ TEST(DaemonShutdown, ServantStuckInACallDoesNotHoldRequestLoop) {
     }
 }
 
+TEST(DaemonThreads, SlowCallsOnEveryStartedWorkerDoNotStopOtherClients) {
+    DaemonOptions options;
+    options.worker_threads = 8; // started with one per core; more are added as calls hold them
+    Served served(options);
+    // Four clients each hold a worker in a call that does not return until released.
+    std::vector<std::future<void>> holders;
+    for (int i = 0; i < 4; ++i) {
+        holders.push_back(std::async(std::launch::async, [&served] {
+            Proxy proxy(served.uri, loopback_config());
+            (void)proxy.call<int>("stuck");
+        }));
+    }
+    for (int i = 0; i < 300 && !served.servant->in_stuck; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    Config impatient = loopback_config();
+    impatient.comm_timeout = 3.0;
+    Proxy other(served.uri, impatient);
+    int answer = 0;
+    EXPECT_NO_THROW(answer = other.call<int>("add", 20, 22))
+        << "with every started worker in a slow call, another client was not served";
+    EXPECT_EQ(answer, 42);
+    served.servant->release = true;
+    for (auto& holder : holders) {
+        holder.wait();
+    }
+}
+
 TEST(DaemonSignals, SighupStopsRequestLoop) {
     Daemon daemon(loopback_config());
     (void)daemon.register_object(std::make_shared<Workload>(), workload_methods(), "work");

@@ -45,8 +45,9 @@ struct DaemonOptions {
     std::optional<std::string> nat_host; // default: config.nathost; advertised in URIs
     int nat_port = 0;                    // default: config.natport (0: the real port)
     std::optional<std::string> hmac_key; // default: config.hmac_key
-    // The threads that serve the connections and run the servant methods (at most this many
-    // calls run at once); 0: min(config.threadpool_size, 16). Started by request_loop().
+    // The most threads that serve the connections and run the servant methods (at most this
+    // many calls run at once); 0: min(config.threadpool_size, 16). request_loop() starts one
+    // per core and adds one whenever all have been inside servant calls for 5 ms.
     std::size_t worker_threads = 0;
     std::optional<Logger> logger; // default: Logger(config) (log.hpp)
 
