@@ -273,11 +273,16 @@ TEST(DaemonOutput, ClientsThatNeverReadAreDroppedAndMemoryStaysBounded) {
     }
     EXPECT_EQ(dropped, clients) << "clients that never read their replies were kept";
     EXPECT_EQ(polite.call<int>("add", 3, 4), 7);
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    // A sanitizer's shadow memory counts in the resident size: only the drops are checked.
+    (void)peak_before;
+#else
     // Measured: about 105 MB (the replies being made and sent at a time, with their copies);
     // about 380 MB when the daemon keeps every reply until its client reads it.
     const double growth = peak_rss_mb() - peak_before;
     EXPECT_LT(growth, 160.0) << "the daemon's peak memory grew by " << growth
                              << " MB for replies nobody read (output budget 16 MB)";
+#endif
 }
 
 TEST(DaemonShutdown, ServantStuckInACallDoesNotHoldRequestLoop) {
