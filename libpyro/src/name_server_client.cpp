@@ -159,6 +159,8 @@ Uri NameServer::lookup(std::string_view name) {
         if (std::string_view(error.what()).starts_with("unknown name")) {
             UnknownNameError unknown(error.what());
             unknown.set_remote_traceback(error.remote_traceback());
+            // What arrived stays reachable (pyro-httpgateway passes it on, attributes included).
+            unknown.set_remote_value(error.remote_value());
             throw unknown;
         }
         throw;
