@@ -108,7 +108,6 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     std::atomic<std::size_t> threads_started{0};
     std::atomic<std::size_t> calls_running{0}; // servant calls in progress, oneway included
     std::atomic<bool> growth_pending{false};
-    std::optional<boost::asio::steady_timer> growth_timer; // on `control`
     std::mutex threads_mutex;
     std::condition_variable threads_done;
     std::vector<bool> thread_finished; // under threads_mutex
@@ -120,6 +119,7 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     boost::asio::io_context control{1};
     detail::Acceptor acceptor{control};
     std::optional<boost::asio::signal_set> signals;
+    std::optional<boost::asio::steady_timer> growth_timer; // after `control`: destroyed first
 
     Impl(Config cfg, DaemonOptions opts)
         : config(std::move(cfg)), options(std::move(opts)),
