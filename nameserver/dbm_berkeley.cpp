@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 
 #include "nameserver/dbm_storage.hpp"
-#include "nameserver/python_regex.hpp"
 #include "nameserver/storage.hpp"
 #include "pyro/errors.hpp"
 
@@ -201,17 +200,7 @@ public:
         return out;
     }
 
-    std::optional<Listing> regex_list(std::string_view regex) override {
-        // Pyro4's DbmStorage appends "$": a full match, unlike the other storages.
-        const PythonRegex compiled(std::string(regex) + "$");
-        Listing out;
-        each("optimized_regex_list", [&](std::string key, std::string value) {
-            if (compiled.match(key)) {
-                out.push_back({std::move(key), std::move(value), {}});
-            }
-        });
-        return out;
-    }
+    bool regex_matches_whole_name() const override { return true; }
 
     std::optional<Listing> metadata_search(const std::vector<std::string>* all,
                                            const std::vector<std::string>* any) override {

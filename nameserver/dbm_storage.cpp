@@ -456,17 +456,7 @@ public:
         return out;
     }
 
-    std::optional<Listing> regex_list(std::string_view regex) override {
-        // Pyro4's DbmStorage appends "$": a full match, unlike the other storages.
-        const PythonRegex compiled(std::string(regex) + "$");
-        Listing out;
-        for (const auto& row : rows_) {
-            if (compiled.match(row.key)) {
-                out.push_back({row.key, row.value, {}});
-            }
-        }
-        return out;
-    }
+    bool regex_matches_whole_name() const override { return true; }
 
     std::optional<Listing> metadata_search(const std::vector<std::string>* all,
                                            const std::vector<std::string>* any) override {

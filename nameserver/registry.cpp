@@ -185,10 +185,11 @@ Registry::Selection Registry::select(const ListFilter& query) const {
     std::vector<std::string> names;
     {
         const std::lock_guard lock(mutex_);
-        selection.rows = query.prefix ? storage_->prefix_list(*query.prefix)
-                                      : storage_->regex_list(*query.regex);
-        if (selection.rows) {
-            return selection;
+        if (query.prefix) {
+            selection.rows = storage_->prefix_list(*query.prefix);
+            if (selection.rows) {
+                return selection;
+            }
         }
         names = storage_->names(); // the copy the match runs on, outside the lock
     }
@@ -204,7 +205,8 @@ Registry::Selection Registry::select(const ListFilter& query) const {
             }
         }
     } else {
-        const PythonRegex regex(*query.regex);
+        const PythonRegex regex(storage_->regex_matches_whole_name() ? *query.regex + "$"
+                                                                     : *query.regex);
         for (std::size_t i = 0; i < names.size(); ++i) {
             check_interrupted(); // one match is bounded by the regex's limits; check each
             if (regex.match(names[i])) {

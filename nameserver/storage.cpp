@@ -8,10 +8,6 @@ std::optional<Listing> Storage::prefix_list(std::string_view) {
     return std::nullopt;
 }
 
-std::optional<Listing> Storage::regex_list(std::string_view) {
-    return std::nullopt;
-}
-
 std::optional<Listing> Storage::metadata_search(const std::vector<std::string>*,
                                                 const std::vector<std::string>*) {
     return std::nullopt;

@@ -42,9 +42,11 @@ public:
     virtual void remove_items(const std::vector<std::string>& names) = 0;
 
     // Pyro4's optimized_* hooks: a storage may answer a search itself (nullopt: the registry
-    // scans names() instead). `regex` is the pattern as the client sent it.
+    // scans names() instead).
     [[nodiscard]] virtual std::optional<Listing> prefix_list(std::string_view prefix);
-    [[nodiscard]] virtual std::optional<Listing> regex_list(std::string_view regex);
+    // Pyro4's DbmStorage appends "$" to a list/remove pattern (a full match, unlike the other
+    // storages). The registry applies that itself, matching outside its lock, interruptibly.
+    [[nodiscard]] virtual bool regex_matches_whole_name() const { return false; }
     // Exactly one of all/any is non-null and non-empty.
     [[nodiscard]] virtual std::optional<Listing>
     metadata_search(const std::vector<std::string>* all, const std::vector<std::string>* any);

@@ -299,6 +299,23 @@ TEST(DbmStorageQuirks, NoMetadata) {
     EXPECT_THROW((void)registry.list(any), NamingError);
 }
 
+TEST(DbmStorageQuirks, RegexMatchesTheWholeName) {
+    // Pyro4's DbmStorage appends "$" to the pattern; the registry applies it (outside its lock).
+    ScratchDir scratch;
+    Registry dbm(make_dbm_storage(scratch.file("ns")));
+    Registry memory(make_memory_storage());
+    for (Registry* registry : {&dbm, &memory}) {
+        registry->register_name("ab", "PYRO:a@h:1", false, {});
+        registry->register_name("abc", "PYRO:b@h:1", false, {});
+    }
+    ListFilter filter;
+    filter.regex = "ab";
+    EXPECT_EQ(dbm.list(filter).size(), 1u);
+    EXPECT_EQ(memory.list(filter).size(), 2u);
+    filter.regex = "a|b";
+    EXPECT_EQ(dbm.list(filter).size(), 2u) << "\"a|b$\" matches both through \"a\"";
+}
+
 TEST(DbmStorageQuirks, RefusesOtherDbmFormats) {
     ScratchDir scratch;
     std::ofstream(scratch.file("ns.db")) << "Berkeley DB, as dbm.ndbm writes it";
