@@ -50,7 +50,6 @@ RECOVERY_LIMIT = 1.0  # seconds for the real client's ping and lookups after a f
 SLOWDOWN = 1
 SANITIZED = False
 KEPT_NAMES = 5  # registrations made before every fault that must all be there afterwards
-QUOTED_LINES = 12
 
 # The frame header (PYRO4-WIRE.md §1): magic, version, type, flags, seq, data size (signed),
 # serializer id, annotations size, reserved, checksum.
@@ -202,22 +201,7 @@ def until_closed(sock, timeout):
 # Processes and the world a scenario runs in
 
 
-class Program(processes.Process):
-    def __init__(self, label, argv, env):
-        super().__init__(argv, env=env)
-        self.label = label
-
-    def describe(self):
-        parts = []
-        for stream in ("out", "err"):
-            lines = self.lines(stream)
-            if lines:
-                quoted = ["    | " + line for line in lines[-QUOTED_LINES:]]
-                parts.append("on std%s:\n%s" % (stream, "\n".join(quoted)))
-        if not parts:
-            return "  %s (%s) printed nothing" % (self.label, self.state())
-        return "  %s (%s) printed %s" % (self.label, self.state(), "\n  and ".join(parts))
-
+class Program(processes.LabelledProcess):
     def peak_memory_mb(self, field="VmHWM"):
         """The peak resident size (VmHWM), or with field="VmPeak" the peak virtual size, in
         MiB."""

@@ -36,7 +36,6 @@ NS_ADDRESS = SUBNET + ".1"
 SERVER_ADDRESS = SUBNET + ".2"
 OBSERVER_ADDRESS = SUBNET + ".3"
 CLIENT_ADDRESS = SUBNET + ".4"
-QUOTED_LINES = 12
 SLOWDOWN = 1  # --slowdown N: every wait times N (a sanitizer build's PYRO_TEST_TIMEOUT_FACTOR)
 
 
@@ -68,22 +67,7 @@ def ip(*args, check=True):
     return finished
 
 
-class Program(processes.Process):
-    def __init__(self, label, argv, env):
-        super().__init__(argv, env=env)
-        self.label = label
-
-    def describe(self):
-        parts = []
-        for stream in ("out", "err"):
-            lines = self.lines(stream)
-            if lines:
-                quoted = ["    | " + line for line in lines[-QUOTED_LINES:]]
-                parts.append("on std%s:\n%s" % (stream, "\n".join(quoted)))
-        if not parts:
-            return "  %s (%s) printed nothing" % (self.label, self.state())
-        return "  %s (%s) printed %s" % (self.label, self.state(), "\n  and ".join(parts))
-
+class Program(processes.LabelledProcess):
     def output(self):
         return "\n".join(self.lines("out") + self.lines("err"))
 

@@ -210,6 +210,28 @@ class Process:
 Finished = collections.namedtuple("Finished", "returncode output timed_out")
 
 
+class LabelledProcess(Process):
+    """A Process with a label ("pyro-ns", "observer on host 3") whose describe() quotes the last
+    lines it printed, for a failure message that shows what each program said."""
+
+    QUOTED_LINES = 12
+
+    def __init__(self, label, argv, env=None, **options):
+        super().__init__(argv, env=env, **options)
+        self.label = label
+
+    def describe(self):
+        parts = []
+        for stream in ("out", "err"):
+            lines = self.lines(stream)
+            if lines:
+                quoted = ["    | " + line for line in lines[-self.QUOTED_LINES:]]
+                parts.append("on std%s:\n%s" % (stream, "\n".join(quoted)))
+        if not parts:
+            return "  %s (%s) printed nothing" % (self.label, self.state())
+        return "  %s (%s) printed %s" % (self.label, self.state(), "\n  and ".join(parts))
+
+
 def run(argv, timeout, env=None, cwd=None, death_signal=signal.SIGKILL):
     """Runs a program to its end and returns Finished(returncode, output, timed_out): stdout and
     stderr merged, decoded as UTF-8. It runs in a session of its own, so that when it takes more
