@@ -125,7 +125,8 @@ TEST(PyroNs, KeyAndNat) {
                                "internal URI = PYRO:Pyro.NameServer@127.0.0.1:" +
                                port +
                                "\nexternal URI = PYRO:Pyro.NameServer@ns.example.org:5555\n");
-    EXPECT_NE(ns.process().read_all(Stream::Stderr).find("UserWarning: using -k"), std::string::npos);
+    EXPECT_NE(ns.process().read_all(Stream::Stderr).find("UserWarning: using -k"),
+              std::string::npos);
     // The key is required: without it the handshake fails, and pyro-nsc says why (pyro4-nsc's
     // "Failed to locate the nameserver" would send the student off to start another one); with
     // it the call works.
