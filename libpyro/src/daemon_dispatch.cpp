@@ -134,6 +134,13 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
         if (request.has_flag(flags::batch)) {
             // §5.7: run in order, stop at the first failure, which travels wrapped.
             Value::Items results;
+            // Pyro4 looks the object up before the loop and each method up before the try
+            // around its call: an unknown object or method fails the whole request (the calls
+            // before it have run), it is not a wrapped result.
+            const auto entry = find(invoke.object);
+            if (!entry) {
+                throw DaemonError("unknown object");
+            }
             for (const auto& item : invoke.params) {
                 if (!item.is_sequence() || item.items().size() != 3) {
                     throw SerializeError("batch: each call must be (method, args, kwargs)");
@@ -142,6 +149,15 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
                 detail::InvokeRequest single{invoke.object, parts[0].as_string(), parts[1].items(),
                                              parts[2].is_none() ? Value::Entries{}
                                                                 : parts[2].entries()};
+                if (is_private_name(single.method)) {
+                    throw RemoteError("builtins.AttributeError",
+                                      "attempt to access private attribute '" + single.method +
+                                          "'");
+                }
+                if (!entry->interface.has_method(single.method)) {
+                    const std::string missing = "remote object has no exposed method '";
+                    throw RemoteError("builtins.AttributeError", missing + single.method + "'");
+                }
                 try {
                     results.push_back(call(single, state));
                 } catch (const std::exception& error) {

@@ -576,6 +576,51 @@ struct Proxy::Impl {
             }
         }
     }
+
+    // §5.7: one "<batch>" INVOKE. Its params stay a list in serpent too (Pyro4 sends the list of
+    // call tuples as it is), so the payload is built here rather than by invoke_payload().
+    Value exchange_batch(Value::Items calls, bool oneway) {
+        try {
+            ensure_connected();
+            const std::string& object = connected->object();
+            const Value payload = serializer == SerializerKind::Serpent
+                                      ? Value::tuple({Value(object), Value("<batch>"),
+                                                      Value::list(std::move(calls)), Value()})
+                                      : Value::dict({{"object", object},
+                                                     {"method", "<batch>"},
+                                                     {"params", Value::list(std::move(calls))},
+                                                     {"kwargs", Value()}});
+            seq = static_cast<std::uint16_t>(seq + 1);
+            send(new_message(
+                MessageType::Invoke,
+                static_cast<std::uint16_t>(flags::batch | (oneway ? flags::oneway : 0)), payload));
+            if (oneway) {
+                return Value();
+            }
+            const Message reply = receive();
+            if (reply.type != MessageType::Result) {
+                throw ProtocolError("invalid msg type " +
+                                    std::to_string(static_cast<int>(reply.type)) + " received");
+            }
+            if (reply.seq != seq) {
+                throw ProtocolError("invoke: reply sequence out of sync, got " +
+                                    std::to_string(reply.seq) + " expected " + std::to_string(seq));
+            }
+            if (reply.serializer_id != static_cast<std::uint16_t>(serializer)) {
+                throw SerializeError("invalid serializer in response: " +
+                                     std::to_string(reply.serializer_id));
+            }
+            Value value = deserialize(serializer, payload_bytes(reply, limits));
+            if (reply.has_flag(flags::exception)) {
+                // The server refused the batch as a whole (an unknown method or object).
+                std::rethrow_exception(exception_from_value(value));
+            }
+            return value;
+        } catch (const CommunicationError&) {
+            disconnect();
+            throw;
+        }
+    }
 };
 
 Proxy::Proxy(Uri uri, Config config) : Proxy(std::move(uri), config, Logger(config)) {}
@@ -613,6 +658,21 @@ void Proxy::set_attribute(std::string_view name, const Value& value) {
     const std::lock_guard lock(impl_->mutex);
     impl_->require_attribute(name);
     impl_->perform("__setattr__", {Value(name), value}, std::nullopt, false);
+}
+
+Value Proxy::invoke_batch(Value::Items calls, bool oneway) {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->exchange_batch(std::move(calls), oneway);
+}
+
+Proxy Proxy::copy() const {
+    const std::lock_guard lock(impl_->mutex);
+    Proxy twin(impl_->uri, impl_->config, impl_->log);
+    twin.impl_->serializer = impl_->serializer;
+    twin.impl_->hmac_key = impl_->hmac_key;
+    twin.impl_->timeout = impl_->timeout;
+    twin.impl_->correlation_id = impl_->correlation_id;
+    return twin;
 }
 
 void Proxy::bind() {

@@ -66,6 +66,15 @@ public:
     // Sends the call with FLAGS_ONEWAY whatever the metadata says; does not wait.
     void invoke_oneway(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
 
+    // Pyro4's _pyroInvokeBatch, for pyro::Batch (batch.hpp): one INVOKE "<batch>" with
+    // FLAGS_BATCH whose params are `calls`, each (method, args tuple, kwargs dict). Returns the
+    // server's result list, or None for a oneway batch. Not retried.
+    Value invoke_batch(Value::Items calls, bool oneway = false);
+
+    // Pyro4's copy.copy(proxy), for pyro::AsyncProxy (async_proxy.hpp): an unconnected proxy with
+    // this one's URI, config, logger, serializer, timeout, HMAC key and correlation id.
+    [[nodiscard]] Proxy copy() const;
+
     // Remote attributes (Pyro4's exposed properties).
     Value get_attribute(std::string_view name);
     template <class R>

@@ -1,10 +1,13 @@
 // The whole public API of libpyro in one include.
 #pragma once
 
+#include "pyro/async_proxy.hpp"
+#include "pyro/batch.hpp"
 #include "pyro/config.hpp"
 #include "pyro/convert.hpp"
 #include "pyro/daemon.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/future.hpp"
 #include "pyro/log.hpp"
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
