@@ -7,7 +7,9 @@
 #include <cmath>
 #include <future>
 #include <limits>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,11 +23,13 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "pyro/batch.hpp"
 #include "pyro/daemon.hpp"
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/name_server.hpp"
 #include "pyro/proxy.hpp"
+#include "pyro/remote_exception.hpp"
 #include "pyro/serializer.hpp"
 #include "support/hex.hpp"
 #include "support/tagged_value.hpp"
@@ -644,6 +648,196 @@ TEST_P(GoldenReplay, DaemonAnswersTheCapturedCalls) {
         EXPECT_TRUE(served_names.contains(method)) << method << " is called but not served";
     }
 }
+
+// The batch scenario (§5.7) both ways. Its calls, as the captured INVOKE frames hold them: each
+// "<batch>" INVOKE's (method, args, kwargs) list and flags, or a plain call.
+struct CapturedCall {
+    bool batch = false;
+    bool oneway = false;
+    std::string method;                               // a plain call's
+    std::vector<std::pair<std::string, Value>> calls; // a batch's: method, args
+    std::optional<Value> result;                      // the captured RESULT, if one came
+};
+
+std::vector<CapturedCall> captured_calls(const json::value& doc) {
+    std::vector<CapturedCall> calls;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const auto& decoded = frame.at("decoded");
+        const auto& header = decoded.at("header");
+        const std::string type = text(header.at("type_name"));
+        const Value value = as_libpyro_reads_it(test::from_tagged(decoded.at("payload_value")),
+                                                text(decoded.at("payload_text")));
+        const auto frame_flags = header.at("flags").as_int64();
+        if (type == "MSG_INVOKE") {
+            const bool is_dict = value.is_dict();
+            CapturedCall call;
+            call.method = (is_dict ? *value.find("method") : value.items()[1]).as_string();
+            call.batch = (frame_flags & flags::batch) != 0;
+            call.oneway = (frame_flags & flags::oneway) != 0;
+            const Value& params = is_dict ? *value.find("params") : value.items()[2];
+            if (call.batch) {
+                for (const auto& item : params.items()) {
+                    EXPECT_TRUE(item.items()[2].entries().empty()) << "kwargs in the capture";
+                    call.calls.emplace_back(item.items()[0].as_string(), item.items()[1]);
+                }
+            } else {
+                call.calls.emplace_back(call.method, params);
+            }
+            calls.push_back(std::move(call));
+        } else if (type == "MSG_RESULT") {
+            EXPECT_FALSE(calls.empty());
+            if (!calls.empty()) {
+                calls.back().result = value;
+            }
+        }
+    }
+    return calls;
+}
+
+class GoldenBatch : public ::testing::TestWithParam<std::string> {};
+
+// A libpyro Batch making the captured calls sends the captured client frames byte for byte
+// (outside the variable ranges) and reads the captured result list as Pyro4's client did: the
+// results before the failure, then the wrapped exception as its class.
+TEST_P(GoldenBatch, BatchSendsTheCapturedFramesAndReadsTheResults) {
+    const json::value doc = test::load_vector(GetParam() + ".json");
+    std::vector<std::pair<bool, std::string>> script;
+    std::vector<const json::value*> client_frames;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const bool from_client = text(frame.at("direction")) == "client->server";
+        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
+        if (from_client) {
+            client_frames.push_back(&frame);
+        }
+    }
+    const std::vector<CapturedCall> calls = captured_calls(doc);
+    ASSERT_EQ(calls.size(), 3u) << "a batch, a oneway batch and a plain call";
+    ReplayServer server(script);
+    Config config;
+    config.serializer = text(doc.at("serializer"));
+    config.comm_timeout = 5.0;
+    {
+        Proxy proxy("PYRO:test.echoserver@127.0.0.1:" + std::to_string(server.port()), config);
+        Batch batch(proxy);
+        for (const CapturedCall& call : calls) {
+            if (!call.batch) {
+                ASSERT_TRUE(call.result);
+                EXPECT_EQ(proxy.invoke(call.method, call.calls[0].second.items()), *call.result);
+                continue;
+            }
+            for (const auto& [method, args] : call.calls) {
+                batch.add(method, args.items());
+            }
+            if (call.oneway) {
+                EXPECT_FALSE(call.result) << "Pyro4 answered a oneway batch";
+                batch.run_oneway();
+                continue;
+            }
+            ASSERT_TRUE(call.result);
+            const Value::Items& captured = call.result->items();
+            ASSERT_FALSE(captured.empty());
+            const BatchResults results = batch.run();
+            ASSERT_EQ(results.size(), captured.size());
+            EXPECT_EQ(results.calls(), call.calls.size());
+            ASSERT_EQ(results.failed_index(), captured.size() - 1) << "the capture ends failing";
+            for (std::size_t i = 0; i + 1 < captured.size(); ++i) {
+                EXPECT_EQ(results.at(i), captured[i]);
+            }
+            const Value& wrapped = *captured.back().find("exception");
+            try {
+                (void)results.at(captured.size() - 1);
+                ADD_FAILURE() << "the failed call did not throw";
+            } catch (const PyroError& error) {
+                EXPECT_EQ(error.python_class(), wrapped.find("__class__")->as_string());
+                EXPECT_EQ(std::string(error.what()), wrapped.find("args")->items()[0].as_string());
+            }
+        }
+    }
+    const std::vector<std::string> sent = server.received();
+    ASSERT_EQ(sent.size(), client_frames.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        SCOPED_TRACE("client frame " + std::to_string(i));
+        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
+                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
+    }
+}
+
+// The other direction: a libpyro Daemon serving the echo server's echo() and error() gets the
+// captured client frames on a raw connection and answers the batch as Pyro4 did — FLAGS_BATCH,
+// the results, the ValueError wrapped last (its traceback aside: no C++ servant has Python's) —
+// nothing to the oneway batch, and the plain call after it byte for byte.
+TEST_P(GoldenBatch, DaemonAnswersTheCapturedBatch) {
+    const json::value doc = test::load_vector(GetParam() + ".json");
+    const std::string failure = "expected error from echoserver error() method";
+    Config config;
+    config.host = "127.0.0.1";
+    Daemon daemon(config);
+    const Uri uri = daemon.register_object(
+        std::make_shared<EchoServer>(),
+        methods<EchoServer>()
+            .expose("echo", &EchoServer::echo)
+            .expose("error", [failure](EchoServer&) { throw std::invalid_argument(failure); })
+            .oneway("oneway_echo", &EchoServer::oneway_echo)
+            .attribute("verbose", &EchoServer::verbose),
+        "test.echoserver");
+    auto serving = daemon.run_in_background();
+    const int fd = connect_loopback(*uri.port());
+    ASSERT_GE(fd, 0) << "cannot connect to the daemon at " << uri.str();
+    std::size_t batches = 0;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const auto& decoded = frame.at("decoded");
+        const std::string type = text(decoded.at("header").at("type_name"));
+        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
+        const std::string raw = from_hex(text(frame.at("hex")));
+        if (text(frame.at("direction")) == "client->server") {
+            ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
+                      static_cast<ssize_t>(raw.size()));
+            continue;
+        }
+        // The oneway batch before a plain call: were it answered, this reads that answer.
+        const std::string answer = ReplayServer::read_frame(fd);
+        ASSERT_FALSE(answer.empty()) << "the daemon sent no answer within 5 s";
+        const Message got = decode_message(answer);
+        const Message expected = decode_message(raw);
+        EXPECT_EQ(got.type, expected.type);
+        EXPECT_EQ(got.flags, expected.flags);
+        EXPECT_EQ(got.seq, expected.seq);
+        if (type != "MSG_RESULT" || !expected.has_flag(flags::batch)) {
+            if (type == "MSG_RESULT") {
+                EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
+            }
+            continue;
+        }
+        ++batches;
+        const auto kind = serializer_from_id(got.serializer_id);
+        const Value got_value = deserialize(kind, payload_bytes(got));
+        const Value expected_value = deserialize(kind, payload_bytes(expected));
+        ASSERT_TRUE(got_value.is_sequence()) << got_value.repr();
+        ASSERT_EQ(got_value.items().size(), expected_value.items().size()) << got_value.repr();
+        for (std::size_t i = 0; i + 1 < got_value.items().size(); ++i) {
+            EXPECT_EQ(got_value.items()[i], expected_value.items()[i]);
+        }
+        const Value& got_wrapper = got_value.items().back();
+        const Value& expected_wrapper = expected_value.items().back();
+        ASSERT_TRUE(got_wrapper.is_dict()) << got_wrapper.repr();
+        EXPECT_EQ(*got_wrapper.find("__class__"), *expected_wrapper.find("__class__"));
+        const Value* got_exception = got_wrapper.find("exception");
+        const Value* expected_exception = expected_wrapper.find("exception");
+        ASSERT_TRUE(got_exception && expected_exception) << got_wrapper.repr();
+        for (const char* key : {"__class__", "__exception__", "args"}) {
+            SCOPED_TRACE(key);
+            ASSERT_TRUE(got_exception->find(key)) << got_exception->repr();
+            EXPECT_EQ(*got_exception->find(key), *expected_exception->find(key));
+        }
+    }
+    ::close(fd);
+    EXPECT_EQ(batches, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenBatch, ::testing::Values("batch_json", "batch_serpent"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                             return info.param;
+                         });
 
 std::string printable_name(const ::testing::TestParamInfo<std::string>& info) {
     return info.param;
