@@ -223,7 +223,8 @@ public:
     }
 
     // Pyro4's iferror(): handler(exception) runs when this Future's call fails (at once if it
-    // already has; Pyro4 would then skip it). Returns *this, to go on chaining.
+    // already has; Pyro4 would then skip it). What the handler throws is dropped. Returns *this,
+    // to go on chaining.
     const Future& iferror(std::function<void(const std::exception&)> handler) const {
         auto from = shared_state();
         from->on_done([from, handler = std::move(handler)] {
@@ -231,7 +232,11 @@ public:
                 try {
                     std::rethrow_exception(error);
                 } catch (const std::exception& failure) {
-                    handler(failure);
+                    try {
+                        handler(failure);
+                    } catch (...) {
+                        // Nowhere to go: it would stop the continuations after it.
+                    }
                 } catch (...) {
                     // Not a std::exception: nothing a handler could be given.
                 }
