@@ -2,6 +2,7 @@
 // libpyro daemon, C++ proxy -> Python daemon, two-way authentication (SSL_REQUIRECLIENTCERT), the
 // name servers over SSL, both serializers, and every way it goes wrong giving its cause in one
 // line. The certificates are made here, with the openssl program, into a temporary folder.
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -354,6 +355,44 @@ TEST_P(Ssl, PyroNscWithPythonNameServer) {
     const std::string refused = run_to_end(
         {PYRO_NSC_PROGRAM, "-n", "127.0.0.1", "-p", port, "list"}, ns_env(GetParam(), false));
     EXPECT_NE(refused.find("uses SSL"), std::string::npos) << refused;
+}
+
+// The per-frame paths (PYRO_MONITOR reports, PYRO_FAULTS) see the frames of a TLS connection as
+// those of a plain one.
+TEST(SslFrames, MonitorAndFaultsWorkOverSsl) {
+    REQUIRE_PKI();
+    const int monitor = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(monitor, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(monitor, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    socklen_t length = sizeof address;
+    ::getsockname(monitor, reinterpret_cast<sockaddr*>(&address), &length);
+    const std::string where = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    Config server = server_config(server_side());
+    server.monitor = where;
+    server.faults = "seed=3,delay=1-2ms";
+    Config client = client_config(client_side());
+    client.monitor = where;
+    client.faults = "seed=4,delay=1-2ms";
+    {
+        CppServer cpp(server);
+        Proxy proxy(cpp.uri, client);
+        for (int i = 0; i < 3; ++i) {
+            expect_calls_work(proxy);
+        }
+    }
+    // 7 exchanges (handshake, 6 calls), each reported by both sides as sent and received.
+    timeval wait{2, 0};
+    ::setsockopt(monitor, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    int datagrams = 0;
+    std::array<char, 65536> datagram{};
+    while (::recv(monitor, datagram.data(), datagram.size(), 0) > 0) {
+        ++datagrams;
+    }
+    ::close(monitor);
+    EXPECT_EQ(datagrams, 28);
 }
 
 // ---- what goes wrong, each with its cause ----
