@@ -498,6 +498,9 @@ asio::awaitable<void> Daemon::Impl::tls_handshake(const std::shared_ptr<Connecti
                         seconds_text(send_timeout) + " (the send timeout: PYRO_COMMTIMEOUT, else " +
                         "30 s)");
     }
+    if (detail::is_normal_disconnect(error)) {
+        throw boost::system::system_error(error); // connected and left: no news, as in plain
+    }
     if (error) {
         throw TlsFailed(c.transport.failure_text(error, false, c.state.peer));
     }
