@@ -275,6 +275,15 @@ Config Config::from_environment(const Lookup& lookup) {
     if (!config.faults.empty()) {
         (void)detail::parse_fault_spec(config.faults); // a bad spec fails here, in main()
     }
+    read.flag("PYRO_SSL", config.ssl);
+    read.text("PYRO_SSL_SERVERCERT", config.ssl_servercert);
+    read.text("PYRO_SSL_SERVERKEY", config.ssl_serverkey);
+    read.text("PYRO_SSL_SERVERKEYPASSWD", config.ssl_serverkeypasswd);
+    read.flag("PYRO_SSL_REQUIRECLIENTCERT", config.ssl_requireclientcert);
+    read.text("PYRO_SSL_CLIENTCERT", config.ssl_clientcert);
+    read.text("PYRO_SSL_CLIENTKEY", config.ssl_clientkey);
+    read.text("PYRO_SSL_CLIENTKEYPASSWD", config.ssl_clientkeypasswd);
+    read.text("PYRO_SSL_CACERTS", config.ssl_cacerts);
     return config;
 }
 

@@ -33,6 +33,7 @@
 #include "pyro/daemon.hpp"
 #include "pyro/log.hpp"
 #include "pyro/message.hpp"
+#include "transport.hpp"
 
 namespace pyro {
 
@@ -73,6 +74,9 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     std::shared_ptr<const detail::FaultInjector> faults =
         detail::FaultInjector::from_config(config);
     MessageLimits limits;
+    // PYRO_SSL: the server's TLS context; null for plain connections.
+    std::shared_ptr<detail::TlsContext> tls =
+        config.ssl ? detail::make_server_tls(config) : nullptr;
 
     std::size_t thread_count;
     std::chrono::steady_clock::duration send_timeout;
@@ -173,6 +177,8 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     // daemon_session.cpp
     class Connection; // one client connection, daemon_session.cpp
     boost::asio::awaitable<void> serve(detail::Socket socket);
+    // PYRO_SSL: the TLS handshake, under the send timeout; throws TlsFailed with the cause.
+    boost::asio::awaitable<void> tls_handshake(const std::shared_ptr<Connection>& connection);
     boost::asio::awaitable<Message> read(Connection& connection);
     boost::asio::awaitable<void> write(Connection& connection, Message message);
     // The same with PYRO_FAULTS applied.

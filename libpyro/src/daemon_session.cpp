@@ -2,10 +2,14 @@
 // order, each call made by the worker thread that read it (daemon_dispatch.cpp); oneway calls
 // run beside the connection, a few at a time; replies wait for slow readers under a bound.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
+#include <tuple>
+
+#include <sys/socket.h>
 
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
@@ -33,6 +37,11 @@ struct Dropped : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A client whose TLS handshake failed (PYRO_SSL).
+struct TlsFailed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 std::string seconds_text(Clock::duration duration) {
     const double seconds = std::chrono::duration<double>(duration).count();
     char text[32];
@@ -52,11 +61,13 @@ std::string megabytes_text(std::size_t bytes) {
 // (serve), its timers' handlers and its oneway calls' completions, one at a time.
 class Daemon::Impl::Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Socket connected, const MessageLimits& limits)
-        : socket(std::move(connected)), reader(limits), idle(socket.get_executor()),
-          send_watch(socket.get_executor()), oneway_done(socket.get_executor()) {}
+    Connection(Socket connected, const MessageLimits& limits, detail::TlsContext* tls)
+        : socket(std::move(connected)), transport(socket, tls), reader(limits),
+          idle(socket.get_executor()), send_watch(socket.get_executor()),
+          oneway_done(socket.get_executor()) {}
 
     Socket socket;
+    detail::Transport transport; // the socket's bytes, plain or TLS
     ConnectionState state;
     detail::FrameReader reader;
     asio::steady_timer idle;        // PYRO_COMMTIMEOUT: a client silent that long is dropped
@@ -75,7 +86,7 @@ asio::awaitable<Message> Daemon::Impl::read(Connection& connection) {
     if (connection.state.faults) {
         co_return co_await read_with_faults(connection);
     }
-    Message message = co_await connection.reader.read(connection.socket);
+    Message message = co_await connection.reader.read(connection.transport);
     if (config.trace) {
         detail::trace_frame(false, connection.state.peer, message);
     }
@@ -104,7 +115,7 @@ asio::awaitable<void> Daemon::Impl::write(Connection& connection, Message messag
 asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::string& frame) {
     // Most replies fit the socket's buffer: sent now, with no timer and no waiting.
     boost::system::error_code error;
-    std::size_t done = connection.socket.write_some(asio::buffer(frame), error);
+    std::size_t done = connection.transport.write_some_now(asio::buffer(frame), error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
         error = {};
         done = 0;
@@ -134,7 +145,7 @@ asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const st
     connection.sending = true;
     watch_send(connection.shared_from_this(), connection.send_progress, Clock::duration::zero());
     while (done < frame.size()) {
-        auto [error, n] = co_await connection.socket.async_write_some(
+        auto [error, n] = co_await connection.transport.async_write_some(
             asio::buffer(frame.data() + done, frame.size() - done),
             asio::as_tuple(asio::use_awaitable));
         if (error) {
@@ -235,7 +246,7 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) 
         co_return again;
     }
     for (;;) {
-        Message message = co_await connection.reader.read(connection.socket);
+        Message message = co_await connection.reader.read(connection.transport);
         const detail::FaultDecision fault = state.faults->next();
         if (config.trace) {
             detail::trace_frame(false, state.peer, message);
@@ -302,7 +313,7 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
 }
 
 asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
-    const auto connection = std::make_shared<Connection>(std::move(socket), limits);
+    const auto connection = std::make_shared<Connection>(std::move(socket), limits, tls.get());
     Connection& c = *connection;
     ConnectionState& state = c.state;
     const std::string peer = peer_name(c.socket);
@@ -324,6 +335,9 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     try {
         // Replies are first written without waiting (send()); the reads stay asynchronous.
         c.socket.non_blocking(true);
+        if (tls) {
+            co_await tls_handshake(connection);
+        }
         Message connect;
         std::optional<std::string> header_problem;
         try {
@@ -415,6 +429,8 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     } catch (const Dropped& error) {
         log.warning("connection from ", peer, " dropped: ", error.what());
         abort_on_close = true;
+    } catch (const TlsFailed& error) {
+        log.log(stopped ? LogLevel::Debug : LogLevel::Warning, error.what());
     } catch (const boost::system::system_error& error) {
         // A client that hangs up, or our own shutdown, is no news; anything else was cut short.
         const bool expected = detail::is_normal_disconnect(error.code()) || stopped;
@@ -438,6 +454,56 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     c.socket.close(ignored);
     --connection_count;
     log.debug("connection from ", peer, " closed");
+}
+
+asio::awaitable<void> Daemon::Impl::tls_handshake(const std::shared_ptr<Connection>& connection) {
+    // A client that connects and never finishes the handshake is dropped after the send
+    // timeout, as one that stops reading its reply.
+    Connection& c = *connection;
+    auto handshaking = std::make_shared<bool>(true);
+    c.idle.expires_after(send_timeout);
+    c.idle.async_wait([connection, handshaking](const boost::system::error_code& error) {
+        if (!error && *handshaking) {
+            boost::system::error_code ignored;
+            connection->socket.cancel(ignored);
+        }
+    });
+    // A client without SSL starts with a Pyro CONNECT: it gets a CONNECTFAIL saying why, in
+    // plain, instead of a connection that just closes.
+    auto [error] =
+        co_await c.socket.async_wait(Socket::wait_read, asio::as_tuple(asio::use_awaitable));
+    std::array<char, 4> magic{};
+    if (!error && ::recv(c.state.native_handle, magic.data(), magic.size(), MSG_PEEK) == 4 &&
+        std::string_view(magic.data(), magic.size()) == "PYRO") {
+        *handshaking = false;
+        c.idle.cancel();
+        detail::Transport plain(c.socket, nullptr);
+        const Message connect = co_await detail::async_read_message(plain, limits);
+        const std::string text = "this server uses SSL (PYRO_SSL): set PYRO_SSL=1 and "
+                                 "PYRO_SSL_CACERTS to the CA that signed its certificate";
+        const std::string frame = encode_message(fail_connect(&connect, text), hmac_key, limits);
+        co_await asio::async_write(c.socket, asio::buffer(frame), asio::use_awaitable);
+        throw TlsFailed("SSL handshake with " + c.state.peer +
+                        " failed: the client does not use SSL (it sent a plain Pyro handshake) — "
+                        "give it PYRO_SSL=1 and PYRO_SSL_CACERTS");
+    }
+    if (!error) {
+        std::tie(error) =
+            co_await c.transport.async_handshake(true, asio::as_tuple(asio::use_awaitable));
+    }
+    *handshaking = false;
+    c.idle.cancel();
+    if (error == asio::error::operation_aborted && !stopped) {
+        throw TlsFailed("SSL handshake with " + c.state.peer + " failed: no handshake within " +
+                        seconds_text(send_timeout) + " (the send timeout: PYRO_COMMTIMEOUT, else " +
+                        "30 s)");
+    }
+    if (detail::is_normal_disconnect(error)) {
+        throw boost::system::system_error(error); // connected and left: no news, as in plain
+    }
+    if (error) {
+        throw TlsFailed(c.transport.failure_text(error, false, c.state.peer));
+    }
 }
 
 Message Daemon::Impl::fail_connect(const Message* connect, const std::string& text) const {

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include "pyro/errors.hpp"
+#include "transport.hpp"
 
 namespace pyro::detail {
 
@@ -154,10 +155,11 @@ void set_nodelay(Socket& socket) {
 bool is_normal_disconnect(const boost::system::error_code& error) {
     return error == asio::error::eof || error == asio::error::connection_reset ||
            error == asio::error::operation_aborted || error == asio::error::broken_pipe ||
-           error == asio::error::bad_descriptor;
+           error == asio::error::bad_descriptor ||
+           error == asio::ssl::error::stream_truncated; // a TLS peer closing without notify
 }
 
-asio::awaitable<Message> async_read_message(Socket& socket, const MessageLimits& limits) {
+asio::awaitable<Message> async_read_message(Transport& socket, const MessageLimits& limits) {
     MessageReader reader(limits);
     std::array<std::uint8_t, message_header_size> header{};
     co_await asio::async_read(socket, asio::buffer(header), asio::use_awaitable);
@@ -179,7 +181,7 @@ bool FrameReader::parse() {
     return reader_.has_message();
 }
 
-asio::awaitable<Message> FrameReader::read(Socket& socket) {
+asio::awaitable<Message> FrameReader::read(Transport& socket) {
     // Small for the usual small requests (memory per connection), larger while a big frame
     // arrives so it comes in fewer receives; the MessageReader keeps the frame itself.
     constexpr std::size_t small_buffer = 8 * 1024;

@@ -19,6 +19,7 @@ using Protocol = boost::asio::generic::stream_protocol;
 using Socket = Protocol::socket;
 using Acceptor = boost::asio::basic_socket_acceptor<Protocol>;
 using Endpoint = Protocol::endpoint;
+class Transport; // transport.hpp: the socket's bytes, plain or TLS
 
 [[nodiscard]] Endpoint unix_endpoint(const std::string& path);
 // The address to listen on for a host name ("localhost", "0.0.0.0", "::1", "" = all IPv4);
@@ -43,7 +44,7 @@ void set_nodelay(Socket& socket);
 
 // Reads one frame: the header first, then the rest in pieces, so memory follows the bytes that
 // really arrive.
-[[nodiscard]] boost::asio::awaitable<Message> async_read_message(Socket& socket,
+[[nodiscard]] boost::asio::awaitable<Message> async_read_message(Transport& transport,
                                                                  const MessageLimits& limits);
 
 // Reads the frames of one connection through a small buffer: one receive usually brings a whole
@@ -55,7 +56,7 @@ public:
 
     // The next frame, from the bytes already buffered first. Throws ProtocolError /
     // MessageTooLargeError for a bad header, boost::system::system_error for I/O errors.
-    [[nodiscard]] boost::asio::awaitable<Message> read(Socket& socket);
+    [[nodiscard]] boost::asio::awaitable<Message> read(Transport& transport);
     // Bytes of a further frame have already been received.
     [[nodiscard]] bool has_buffered_bytes() const { return begin_ < end_; }
 

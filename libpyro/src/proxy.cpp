@@ -19,6 +19,7 @@
 #include "pyro/message.hpp"
 #include "pyro/name_server.hpp"
 #include "pyro/remote_exception.hpp"
+#include "transport.hpp"
 
 namespace pyro {
 
@@ -104,7 +105,9 @@ struct Proxy::Impl {
 
     asio::io_context io{1};
     std::optional<Socket> socket;
-    std::mutex mutex; // one call at a time on the one connection
+    std::optional<detail::Transport> transport; // the socket's bytes, plain or TLS (PYRO_SSL)
+    std::shared_ptr<detail::TlsContext> tls;    // PYRO_SSL: made at the first connect
+    std::mutex mutex;                           // one call at a time on the one connection
 
     Impl(Uri u, Config c, Logger l)
         : uri(std::move(u)), config(std::move(c)), log(std::move(l)),
@@ -153,6 +156,7 @@ struct Proxy::Impl {
             log.debug("connection to ", connected->str(), " released");
         }
         close();
+        transport.reset();
         socket.reset();
         connected.reset();
         fault_connection.reset();
@@ -186,7 +190,7 @@ struct Proxy::Impl {
 
     void write_frame(const std::string& frame) {
         boost::system::error_code error;
-        asio::async_write(*socket, asio::buffer(frame),
+        asio::async_write(*transport, asio::buffer(frame),
                           [&](const boost::system::error_code& e, std::size_t) { error = e; });
         run_io("sending");
         if (error) {
@@ -286,7 +290,7 @@ struct Proxy::Impl {
     Message read_frame() {
         std::optional<Message> received;
         std::exception_ptr failure;
-        asio::co_spawn(io, detail::async_read_message(*socket, limits),
+        asio::co_spawn(io, detail::async_read_message(*transport, limits),
                        [&](std::exception_ptr e, Message m) {
                            failure = e;
                            if (!e) {
@@ -298,7 +302,15 @@ struct Proxy::Impl {
             try {
                 std::rethrow_exception(failure);
             } catch (const boost::system::system_error& error) {
-                if (error.code() == asio::error::eof) {
+                if (detail::is_tls_error(error.code()) &&
+                    error.code() != asio::ssl::error::stream_truncated) {
+                    // An alert after the handshake: TLS 1.3 servers check a client's
+                    // certificate only then.
+                    throw CommunicationError(
+                        transport->failure_text(error.code(), true, peer_text()));
+                }
+                if (error.code() == asio::error::eof ||
+                    error.code() == asio::ssl::error::stream_truncated) {
                     throw ConnectionClosedError("receiving: not enough data");
                 }
                 throw ConnectionClosedError("receiving: connection lost: " +
@@ -325,6 +337,9 @@ struct Proxy::Impl {
     }
 
     void open_socket(const Uri& target) {
+        if (config.ssl && !tls) {
+            tls = detail::make_client_tls(config); // a bad PYRO_SSL_* file fails before connecting
+        }
         std::vector<detail::Endpoint> endpoints;
         if (target.is_unix_socket()) {
             endpoints.push_back(detail::unix_endpoint(target.socket_path()));
@@ -350,6 +365,7 @@ struct Proxy::Impl {
                 if (config.sock_nodelay && !target.is_unix_socket()) {
                     detail::set_nodelay(*socket);
                 }
+                start_transport(target);
                 return;
             }
         }
@@ -360,6 +376,32 @@ struct Proxy::Impl {
             throw ConnectionRefusedError(text);
         }
         throw CommunicationError(text);
+    }
+
+    // The socket's bytes go through the transport: plain, or TLS after its handshake here.
+    void start_transport(const Uri& target) {
+        if (!config.ssl) {
+            transport.emplace(*socket, nullptr);
+            return;
+        }
+        transport.emplace(*socket, tls.get());
+        if (!target.is_unix_socket()) {
+            transport->expect_server_name(target.host());
+        }
+        boost::system::error_code error;
+        transport->async_handshake(false, [&](const boost::system::error_code& e) { error = e; });
+        try {
+            run_io("SSL handshake");
+        } catch (const TimeoutError&) {
+            throw TimeoutError("SSL handshake with " + peer_text() + ": no answer within " +
+                               seconds_text(timeout) +
+                               " (PYRO_COMMTIMEOUT); does the server use SSL?");
+        }
+        if (error) {
+            const std::string text = transport->failure_text(error, true, peer_text());
+            log.info(text);
+            throw CommunicationError(text);
+        }
     }
 
     void connect() {
@@ -401,6 +443,15 @@ struct Proxy::Impl {
                                " (PYRO_COMMTIMEOUT): it took the connection but did not answer "
                                "the Pyro handshake; is the server stopped or busy, and is this "
                                "the right port?");
+        } catch (const ConnectionClosedError& error) {
+            if (config.ssl) {
+                throw;
+            }
+            // What a Python SSL server does to a client without SSL.
+            throw ConnectionClosedError(std::string(error.what()) +
+                                        " (the server closed the connection during the Pyro "
+                                        "handshake; if it uses SSL, set PYRO_SSL=1 and "
+                                        "PYRO_SSL_CACERTS)");
         } catch (const MessageTooLargeError&) {
             throw;
         } catch (const ProtocolError& error) {

@@ -51,6 +51,18 @@ struct Config {
     // close-after=3" (libpyro; handouts/failures.md): messages this program sends or receives are
     // dropped, delayed, duplicated or cut off. Empty: no faults. Checked by from_environment().
     std::string faults;
+    // PYRO_SSL: every connection this program makes or takes is TLS (Pyro4's config-wide SSL;
+    // URIs stay PYRO:). Daemons need a certificate, proxies check the server's against
+    // ssl_cacerts (or the system's CAs) and its host name. Paths to PEM files.
+    bool ssl = false;
+    std::string ssl_servercert;         // PYRO_SSL_SERVERCERT: a daemon's certificate (chain)
+    std::string ssl_serverkey;          // PYRO_SSL_SERVERKEY: its key ("" = in the cert file)
+    std::string ssl_serverkeypasswd;    // PYRO_SSL_SERVERKEYPASSWD: the key's passphrase
+    bool ssl_requireclientcert = false; // PYRO_SSL_REQUIRECLIENTCERT: two-way authentication
+    std::string ssl_clientcert;         // PYRO_SSL_CLIENTCERT: a proxy's certificate
+    std::string ssl_clientkey;          // PYRO_SSL_CLIENTKEY
+    std::string ssl_clientkeypasswd;    // PYRO_SSL_CLIENTKEYPASSWD
+    std::string ssl_cacerts; // PYRO_SSL_CACERTS: a CA file or directory ("" = the system's)
 
     // Reads PYRO_* variables through `lookup` (which returns the variable's value or nullopt).
     // Converts as Pyro4 does: ints and floats parsed, booleans 0/off/no/false and
