@@ -1,7 +1,9 @@
 // The whole public API of libpyro in one include.
 #pragma once
 
+#include "pyro/autoproxy.hpp"
 #include "pyro/config.hpp"
+#include "pyro/context.hpp"
 #include "pyro/convert.hpp"
 #include "pyro/daemon.hpp"
 #include "pyro/errors.hpp"
