@@ -46,7 +46,7 @@ namespace {
 
 const detail::DaemonAccess::Call& running_call(std::string_view what) {
     const auto* call = detail::DaemonAccess::current;
-    if (call == nullptr || !call->daemon->config.autoproxy) {
+    if (call == nullptr) {
         throw PyroError(std::string(what) +
                         " is only available inside a servant method called by a pyro::Daemon "
                         "(or its handshake hook), on the thread running it");
@@ -135,7 +135,7 @@ void add_response_annotations(Message& reply, const CallContext& context) {
 
 void cannot_send_object(const void* object) {
     const auto* call = DaemonAccess::current;
-    if (call == nullptr || !call->daemon->config.autoproxy) {
+    if (call == nullptr) {
         throw TypeError("cannot send a std::shared_ptr to an object outside a servant call: only "
                         "a daemon's servant method can return a registered object as a proxy");
     }
