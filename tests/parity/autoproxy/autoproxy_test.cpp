@@ -180,6 +180,28 @@ TEST_P(AutoProxy, CppClientGetsACallableProxyFromPythonServer) {
     python.terminate();
 }
 
+// examples/autoproxy_client.cpp against both servers, with the serializer from PYRO_SERIALIZER.
+TEST_P(AutoProxy, ExampleClientCountsOnBothServers) {
+    Daemon daemon(daemon_config());
+    const Uri uri = daemon.register_object(std::make_shared<Factory>(), factory_methods());
+    const auto running = daemon.run_in_background();
+    ChildProcess python({python_interpreter(), AUTOPROXY_SCRIPTS "/python_server.py",
+                         std::to_string(free_tcp_port())},
+                        python_environment({{"PYRO_SERIALIZERS_ACCEPTED", "json,serpent"}}));
+    const auto line = python.wait_for_match(std::regex("^URI (PYRO:\\S+)$"), 20s);
+    ASSERT_TRUE(line) << python.describe();
+    for (const std::string& server : {uri.str(), (*line)[1]}) {
+        ChildProcess example({AUTOPROXY_EXAMPLE, server, "2"}, {{"PYRO_SERIALIZER", GetParam()}});
+        const std::string out = example.read_all(Stream::Stdout, 30s);
+        ASSERT_EQ(example.wait(10s), 0) << example.describe();
+        EXPECT_TRUE(
+            std::regex_search(out, std::regex("^counter at PYRO:obj_\\w+@127\\.0\\.0\\.1:\\d+\n"
+                                              "next\\(\\) = 0\nnext\\(\\) = 1\n$")))
+            << out;
+    }
+    python.terminate();
+}
+
 INSTANTIATE_TEST_SUITE_P(Serializers, AutoProxy, ::testing::Values("json", "serpent"),
                          [](const auto& info) { return info.param; });
 
