@@ -41,6 +41,10 @@ public:
              {"user", context.client->get("user").value_or(Value())},
              {"xcli", xcli == context.annotations.end() ? Value() : Value(xcli->second)}});
     }
+    static int bad_annotation() {
+        current_context().response_annotations["TOOLONG"] = "x";
+        return 1;
+    }
     double target() const {
         const std::lock_guard lock(mutex_);
         return target_;
@@ -84,6 +88,8 @@ CppServer start_cpp_server() {
             ->register_object(std::make_shared<Thermostat>(),
                               methods<Thermostat>()
                                   .expose("whoami", &Thermostat::whoami)
+                                  .expose("bad_annotation",
+                                          [](Thermostat&) { return Thermostat::bad_annotation(); })
                                   .attribute("target", &Thermostat::target, &Thermostat::set_target)
                                   .attribute("name", &Thermostat::name),
                               "parity.thermostat")
@@ -195,6 +201,20 @@ TEST_P(ServerSide, ContextCppToPython) {
     const auto python = start_python_server(uri);
     ASSERT_FALSE(uri.empty());
     check_context(uri, GetParam());
+}
+
+TEST_P(ServerSide, BadResponseAnnotationKeyIsAClearError) {
+    const CppServer server = start_cpp_server();
+    Proxy proxy = client(server.uri, GetParam());
+    proxy.set_handshake(Value::dict({{"user", "dave"}, {"secret", "s3"}}));
+    try {
+        (void)proxy.call<int>("bad_annotation");
+        ADD_FAILURE() << "a 7-character annotation key was sent";
+    } catch (const ProtocolError& error) {
+        EXPECT_STREQ(error.what(), "response annotation key 'TOOLONG' is not of length 4: Pyro4 "
+                                   "annotation keys are 4 characters");
+    }
+    EXPECT_EQ(proxy.call<Value>("whoami").at("user"), Value("dave")); // the connection goes on
 }
 
 TEST_P(ServerSide, AttributesCppToCpp) {
