@@ -186,6 +186,7 @@ void Daemon::Impl::stop_threads() {
 
 Daemon::Daemon(Config config, DaemonOptions options)
     : impl_(std::make_shared<Impl>(std::move(config), std::move(options))) {
+    impl_->owner = this;
     impl_->bind();
     impl_->log.debug("daemon created on ", impl_->bound_location, " (pid ", ::getpid(), ")");
     if (impl_->advertised_location != impl_->bound_location) {

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "call_context.hpp"
+#include "current_call.hpp"
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/remote_exception.hpp"
@@ -122,6 +123,10 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
         return reply_to(request, MessageType::Result, request.serializer_id,
                         serialize(kind, payload), flags::exception, false);
     };
+    // current_context() and auto-proxies inside the call (context.hpp, autoproxy.hpp).
+    CallContext context = detail::call_context_for(request, *state.client);
+    const detail::DaemonAccess::Call running{this, &context};
+    const detail::DaemonAccess::Scope scope(running);
     try {
         if (request.has_flag(flags::keep_serialized)) {
             throw ProtocolError("FLAGS_KEEPSERIALIZED is a Python-only feature; libpyro does "
@@ -179,8 +184,11 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             throw SerializeError(std::string("Error serializing result of ") + method +
                                  "(): " + error.what());
         }
-        return reply_to(request, MessageType::Result, request.serializer_id, std::move(payload),
-                        request.has_flag(flags::batch) ? flags::batch : 0, true);
+        Message reply =
+            reply_to(request, MessageType::Result, request.serializer_id, std::move(payload),
+                     request.has_flag(flags::batch) ? flags::batch : 0, true);
+        detail::add_response_annotations(reply, context);
+        return reply;
     } catch (const std::exception& error) {
         return exception_reply(error);
     }

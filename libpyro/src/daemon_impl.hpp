@@ -59,10 +59,13 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
         std::optional<Message> duplicate;
         std::mutex mutex;
         std::map<std::string, std::shared_ptr<void>, std::less<>> sessions;
+        // current_context().client; made by the handshake.
+        std::unique_ptr<ClientConnection> client;
     };
 
     class Object; // Pyro.Daemon, daemon_object.cpp
 
+    Daemon* owner = nullptr; // for current_daemon()
     Config config;
     DaemonOptions options;
     Logger log;
@@ -194,7 +197,8 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     void watch_idle(const std::shared_ptr<Connection>& connection);
     void run_oneway(const std::shared_ptr<Connection>& connection, Message request);
     // The answer to a CONNECT; `refusal` says why when it is a CONNECTFAIL.
-    Message handshake(const Message& connect, std::optional<std::string>& refusal);
+    Message handshake(const Message& connect, std::optional<std::string>& refusal,
+                      ConnectionState& state);
     Message fail_connect(const Message* connect, const std::string& text) const;
 
     // daemon_dispatch.cpp (on the worker thread that read the request)

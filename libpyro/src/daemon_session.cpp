@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include "current_call.hpp"
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
@@ -351,7 +352,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             throw ProtocolError(*header_problem);
         }
         std::optional<std::string> refusal;
-        Message answer = handshake(connect, refusal);
+        Message answer = handshake(connect, refusal, state);
         const bool accepted = !refusal;
         // Logged before answering: once the client has its answer the daemon may be shut down
         // before this coroutine runs again.
@@ -513,7 +514,8 @@ Message Daemon::Impl::fail_connect(const Message* connect, const std::string& te
                     serializer_ids::marshal, detail::marshal_encode_string(text), 0, false);
 }
 
-Message Daemon::Impl::handshake(const Message& connect, std::optional<std::string>& refusal) {
+Message Daemon::Impl::handshake(const Message& connect, std::optional<std::string>& refusal,
+                                ConnectionState& state) {
     const auto refuse = [&](const Message* answered, const std::string& text) {
         refusal = text;
         return fail_connect(answered, text);
@@ -534,18 +536,38 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
         return refuse(&connect, "message used serializer that is not accepted: " +
                                     std::to_string(connect.serializer_id));
     }
+    // The validate_handshake hook runs with the connection's context (context.hpp).
+    state.client = std::make_unique<ClientConnection>(state.peer);
+    CallContext context = detail::call_context_for(connect, *state.client);
     const auto answer = [&](MessageType type, const Value& payload, std::uint16_t reply_flags) {
-        return reply_to(connect, type, connect.serializer_id, serialize(kind, payload), reply_flags,
-                        true);
+        Message reply = reply_to(connect, type, connect.serializer_id, serialize(kind, payload),
+                                 reply_flags, true);
+        detail::add_response_annotations(reply, context);
+        return reply;
     };
     const auto refuse_with = [&](const std::string& text) {
         refusal = text;
+        context.response_annotations.clear();
         return answer(MessageType::ConnectFail, Value(text), 0);
     };
     try {
         const Value data = deserialize(kind, payload_bytes(connect, limits));
+        Value response("hello");
+        if (options.validate_handshake) {
+            const Value* offered = data.find("handshake");
+            if (offered == nullptr) {
+                return refuse_with("'handshake'"); // Pyro4's KeyError text
+            }
+            const detail::DaemonAccess::Call call{this, &context};
+            const detail::DaemonAccess::Scope scope(call);
+            try {
+                response = options.validate_handshake(*state.client, *offered);
+            } catch (const std::exception& error) {
+                return refuse_with(error.what());
+            }
+        }
         if (!connect.has_flag(flags::meta_on_connect)) {
-            return answer(MessageType::ConnectOk, Value("hello"), 0);
+            return answer(MessageType::ConnectOk, response, 0);
         }
         const Value* object = data.find("object");
         if (object == nullptr || !object->is_string()) {
@@ -557,7 +579,7 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
         }
         return answer(
             MessageType::ConnectOk,
-            Value::dict({{"handshake", "hello"},
+            Value::dict({{"handshake", std::move(response)},
                          {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}}),
             flags::meta_on_connect);
     } catch (const PyroError& error) {

@@ -55,7 +55,9 @@ void detail::set_attribute(const Interface& interface, void* servant, std::strin
                         std::string(name) + "'");
     }
     if (!found->second.set) {
-        attribute_error("remote attribute '" + std::string(name) + "' is read-only");
+        // Pyro4's words for a property without a setter (util.set_exposed_property_value).
+        attribute_error("attempt to access unexposed or unknown remote attribute '" +
+                        std::string(name) + "'");
     }
     found->second.set(servant, value);
 }

@@ -77,11 +77,11 @@ InvokeRequest parse_invoke(const Value& payload) {
                          std::string(payload.type_name()));
 }
 
-Value connect_payload(const std::string& object_id, bool with_metadata) {
+Value connect_payload(const std::string& object_id, bool with_metadata, Value handshake) {
     if (with_metadata) {
-        return Value::dict({{"handshake", "hello"}, {"object", object_id}});
+        return Value::dict({{"handshake", std::move(handshake)}, {"object", object_id}});
     }
-    return Value::dict({{"handshake", "hello"}});
+    return Value::dict({{"handshake", std::move(handshake)}});
 }
 
 namespace {

@@ -30,8 +30,10 @@ struct InvokeRequest {
 // tuple, kwargs as dict or None. Throws SerializeError for anything else.
 [[nodiscard]] InvokeRequest parse_invoke(const Value& payload);
 
-// {"handshake": "hello", "object": id} (or without "object" when metadata is off).
-[[nodiscard]] Value connect_payload(const std::string& object_id, bool with_metadata);
+// {"handshake": "hello", "object": id} (or without "object" when metadata is off); the
+// handshake data is Pyro4's _pyroHandshake.
+[[nodiscard]] Value connect_payload(const std::string& object_id, bool with_metadata,
+                                    Value handshake = Value("hello"));
 
 // {"methods": […], "oneway": […], "attrs": […]} — lists or, as get_metadata() without as_lists
 // returns them, sets.

@@ -102,6 +102,9 @@ struct Proxy::Impl {
     std::optional<Uri> connected;
     std::optional<ObjectMetadata> metadata;
     std::uint16_t seq = 0;
+    Value handshake_data{"hello"};                // Pyro4's _pyroHandshake
+    Value handshake_response;                     // the server's answer to it
+    std::vector<Annotation> response_annotations; // of the last reply
 
     asio::io_context io{1};
     std::optional<Socket> socket;
@@ -462,9 +465,11 @@ struct Proxy::Impl {
     }
 
     void handshake(const Uri& target) {
-        send(new_message(MessageType::Connect, config.metadata ? flags::meta_on_connect : 0,
-                         detail::connect_payload(target.object(), config.metadata)));
+        send(
+            new_message(MessageType::Connect, config.metadata ? flags::meta_on_connect : 0,
+                        detail::connect_payload(target.object(), config.metadata, handshake_data)));
         const Message reply = handshake_reply();
+        response_annotations = reply.annotations;
         const bool have_key = !hmac_key.empty();
         if (reply.type == MessageType::ConnectFail) {
             std::string reason;
@@ -522,8 +527,16 @@ struct Proxy::Impl {
             if (meta == nullptr) {
                 throw ProtocolError("CONNECTOK with FLAGS_META_ON_CONNECT but no metadata");
             }
+            const Value* answer = data.find("handshake");
+            handshake_response = answer != nullptr ? *answer : Value();
             metadata = detail::metadata_from_value(*meta);
-        } else if (config.metadata) {
+        } else {
+            handshake_response = reply.payload.empty()
+                                     ? Value()
+                                     : deserialize(serializer_from_id(reply.serializer_id),
+                                                   payload_bytes(reply, limits));
+        }
+        if (!reply.has_flag(flags::meta_on_connect) && config.metadata) {
             // §5.2 step 3: a server that did not send metadata is asked for it.
             metadata = detail::metadata_from_value(exchange(
                 "Pyro.Daemon", "get_metadata", Value::list({target.object()}), Value::Entries{}));
@@ -545,6 +558,7 @@ struct Proxy::Impl {
             return Value();
         }
         const Message reply = receive();
+        response_annotations = reply.annotations;
         if (reply.type != MessageType::Result) {
             throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
                                 " received");
@@ -798,6 +812,27 @@ SerializerKind Proxy::serializer() const {
     return impl_->serializer;
 }
 
+void Proxy::set_handshake(Value data) {
+    const std::lock_guard lock(impl_->mutex);
+    impl_->handshake_data = std::move(data);
+}
+
+Value Proxy::handshake_response() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->handshake_response;
+}
+
+std::map<std::string, std::string> Proxy::response_annotations() const {
+    const std::lock_guard lock(impl_->mutex);
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : impl_->response_annotations) {
+        if (key != "HMAC") {
+            out.insert_or_assign(key, value);
+        }
+    }
+    return out;
+}
+
 void Proxy::set_correlation_id(std::string id16) {
     const std::lock_guard lock(impl_->mutex);
     impl_->correlation_id = std::move(id16);
@@ -814,10 +849,10 @@ Value Proxy::to_value() const {
     const ObjectMetadata& meta = impl_->metadata ? *impl_->metadata : none;
     return Value::dict(
         {{"__class__", "Pyro4.core.Proxy"},
-         {"state",
-          Value::tuple({Value(impl_->uri.str()), names(meta.oneway), names(meta.methods),
-                        names(meta.attrs), Value(impl_->timeout.count()), Value(), Value("hello"),
-                        Value(0), Value(std::string(serializer_name(impl_->serializer)))})}});
+         {"state", Value::tuple({Value(impl_->uri.str()), names(meta.oneway), names(meta.methods),
+                                 names(meta.attrs), Value(impl_->timeout.count()), Value(),
+                                 impl_->handshake_data, Value(0),
+                                 Value(std::string(serializer_name(impl_->serializer)))})}});
 }
 
 Proxy convert<Proxy>::from(const Value& value) {

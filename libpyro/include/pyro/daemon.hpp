@@ -27,12 +27,18 @@
 #include <string_view>
 #include <vector>
 
+#include "pyro/autoproxy.hpp"
 #include "pyro/config.hpp"
+#include "pyro/context.hpp"
 #include "pyro/log.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/uri.hpp"
 
 namespace pyro {
+
+namespace detail {
+struct DaemonAccess; // current_call.hpp
+} // namespace detail
 
 // Pyro4's instance modes: one object for everybody (Single), one per client connection (Session),
 // a fresh one for every call (PerCall).
@@ -71,6 +77,13 @@ struct DaemonOptions {
     // once more up to this long, so that an owner who interrupts them after request_loop()
     // (see stop_token()) can destroy what they use safely.
     std::chrono::milliseconds shutdown_grace{500};
+
+    // Pyro4's Daemon.validateHandshake: called with each new connection and the data its
+    // client's proxy sent (Pyro4's _pyroHandshake, "hello" by default); what it returns is sent
+    // back (the C++ proxy's handshake_response()), and an exception refuses the connection with
+    // its what() as the reason the client sees. current_context() works inside it (no method
+    // yet). Unset: answers "hello", as Pyro4 does.
+    std::function<Value(ClientConnection& connection, const Value& data)> validate_handshake;
 };
 
 class Daemon {
@@ -160,6 +173,7 @@ public:
 
 private:
     struct Impl; // daemon_impl.hpp
+    friend struct detail::DaemonAccess;
 
     Uri register_entry(std::string object_id, Interface interface, InstanceMode mode,
                        std::function<std::shared_ptr<void>()> factory,

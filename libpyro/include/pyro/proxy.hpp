@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -106,6 +107,15 @@ public:
     void set_hmac_key(std::string key);
     void set_serializer(SerializerKind serializer);
     [[nodiscard]] SerializerKind serializer() const;
+    // Pyro4's _pyroHandshake: the data sent with the connection handshake ("hello" unless set),
+    // which the server's validate_handshake (Pyro4's validateHandshake) judges; used from the
+    // next connection on. handshake_response() is what the server answered (after bind() or the
+    // first call; None before).
+    void set_handshake(Value data);
+    [[nodiscard]] Value handshake_response() const;
+    // The annotations of the last reply (Pyro4's _pyroResponseAnnotations): CORR and whatever
+    // the servant added (response_annotations in context.hpp), raw bytes; HMAC left out.
+    [[nodiscard]] std::map<std::string, std::string> response_annotations() const;
     // Pyro4's correlation id: sent as CORR on every frame when set (16 raw bytes).
     void set_correlation_id(std::string id16);
 

@@ -3,7 +3,9 @@
 
 #include "pyro/async_proxy.hpp"
 #include "pyro/batch.hpp"
+#include "pyro/autoproxy.hpp"
 #include "pyro/config.hpp"
+#include "pyro/context.hpp"
 #include "pyro/convert.hpp"
 #include "pyro/daemon.hpp"
 #include "pyro/errors.hpp"
