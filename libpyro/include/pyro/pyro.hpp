@@ -2,8 +2,8 @@
 #pragma once
 
 #include "pyro/async_proxy.hpp"
-#include "pyro/batch.hpp"
 #include "pyro/autoproxy.hpp"
+#include "pyro/batch.hpp"
 #include "pyro/config.hpp"
 #include "pyro/context.hpp"
 #include "pyro/convert.hpp"
