@@ -52,11 +52,12 @@ std::string megabytes_text(std::size_t bytes) {
 // (serve), its timers' handlers and its oneway calls' completions, one at a time.
 class Daemon::Impl::Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Socket connected, const MessageLimits& limits)
-        : socket(std::move(connected)), reader(limits), idle(socket.get_executor()),
+    Connection(Socket connected, Worker& owner, const MessageLimits& limits)
+        : socket(std::move(connected)), worker(owner), reader(limits), idle(socket.get_executor()),
           send_watch(socket.get_executor()), oneway_done(socket.get_executor()) {}
 
     Socket socket;
+    Worker& worker;
     ConnectionState state;
     detail::FrameReader reader;
     asio::steady_timer idle;        // PYRO_COMMTIMEOUT: a client silent that long is dropped
@@ -214,7 +215,7 @@ void Daemon::Impl::watch_idle(const std::shared_ptr<Connection>& connection) {
 void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Message request) {
     if (!stopped) {
         try {
-            const CallCount counted(*this);
+            const CallCount counted(*this, connection->worker);
             (void)dispatch(request, connection->state, true);
         } catch (const std::exception& error) {
             log.warning("oneway call from ", connection->state.peer, " not run: ", error.what());
@@ -301,8 +302,8 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
     }
 }
 
-asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
-    const auto connection = std::make_shared<Connection>(std::move(socket), limits);
+asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
+    const auto connection = std::make_shared<Connection>(std::move(socket), worker, limits);
     Connection& c = *connection;
     ConnectionState& state = c.state;
     const std::string peer = peer_name(c.socket);
@@ -311,6 +312,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     {
         const std::lock_guard lock(connections_mutex);
         if (stopped) {
+            --worker.connections;
             co_return; // shutdown() has shut the others already; this one closes unanswered
         }
         connections.insert(&state);
@@ -378,7 +380,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             } else if (request.has_flag(flags::oneway)) {
                 if (!config.oneway_threaded) {
                     // PYRO_ONEWAY_THREADED=false: in turn with the connection's other calls.
-                    const CallCount counted(*this);
+                    const CallCount counted(*this, worker);
                     (void)dispatch(request, state, true);
                 } else {
                     // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED)
@@ -390,15 +392,17 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
                             asio::as_tuple(asio::use_awaitable));
                     }
                     ++c.oneways_running;
-                    asio::post(io, [this, connection, request = std::move(request)]() mutable {
-                        run_oneway(connection, std::move(request));
-                    });
+                    asio::post(worker.io,
+                               [this, connection, request = std::move(request)]() mutable {
+                                   run_oneway(connection, std::move(request));
+                               });
                 }
             } else {
                 // Called right here, on the thread that read the request: no hand-off. A slow
-                // method holds this thread only; the other workers serve the other clients.
+                // method holds this thread only; the other workers serve the other clients, and
+                // the worker grows a thread for its own other clients if the call lasts.
                 Message reply = [&] {
-                    const CallCount counted(*this);
+                    const CallCount counted(*this, worker);
                     return dispatch(request, state, false);
                 }();
                 if (stopped) {
@@ -437,6 +441,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     }
     c.socket.close(ignored);
     --connection_count;
+    --worker.connections;
     log.debug("connection from ", peer, " closed");
 }
 
