@@ -62,8 +62,9 @@ asio::awaitable<void> Daemon::Impl::accept_loop() {
         // calls' completions never run beside it, even when the worker has grown a thread.
         Worker& worker = pick_worker();
         const asio::any_io_executor strand = asio::make_strand(worker.io);
+        detail::Endpoint peer; // from accept itself: no getpeername per connection
         auto [error, socket] =
-            co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
+            co_await acceptor.async_accept(strand, peer, asio::as_tuple(asio::use_awaitable));
         if (error) {
             if (error == asio::error::operation_aborted || !acceptor.is_open()) {
                 co_return;
@@ -81,7 +82,13 @@ asio::awaitable<void> Daemon::Impl::accept_loop() {
             detail::set_nodelay(socket);
         }
         ++worker.connections;
-        asio::co_spawn(strand, serve(std::move(socket), worker), asio::detached);
+        if (worker.calls_running.load() >= worker.threads.load() &&
+            !worker.growth_pending.exchange(true)) {
+            // Every worker is in calls: the new client must not wait for them to end.
+            check_growth(worker, worker.calls_started.load());
+        }
+        asio::co_spawn(strand, serve(std::move(socket), worker, detail::describe_endpoint(peer)),
+                       asio::detached);
     }
 }
 
@@ -152,11 +159,13 @@ void Daemon::Impl::add_thread(Worker& worker) {
     ++threads_started;
 }
 
-void Daemon::Impl::note_call_started(Worker& worker) {
+void Daemon::Impl::note_call_started(Worker& worker, bool oneway) {
     const std::uint64_t started = ++worker.calls_started;
     const std::size_t running = ++worker.calls_running;
-    if (running < worker.threads.load() || threads_started.load() >= thread_count ||
-        worker.growth_pending.exchange(true)) {
+    // A call of the worker's only client keeps nobody else waiting (its oneway calls look for
+    // themselves, a client placed here meanwhile is looked at by accept_loop).
+    if (running < worker.threads.load() || (!oneway && worker.connections.load() <= 1) ||
+        threads_started.load() >= thread_count || worker.growth_pending.exchange(true)) {
         return;
     }
     // Every thread of the worker is in a call now. Fast calls end within microseconds; only if
@@ -268,8 +277,11 @@ Uri Daemon::register_entry(std::string object_id, Interface interface, InstanceM
     if (object_id.empty()) {
         object_id = "obj_" + detail::random_hex_id();
     }
-    auto entry = std::make_shared<Impl::Entry>(
-        Impl::Entry{std::move(interface), mode, std::move(factory), std::move(single)});
+    auto entry = std::make_shared<Impl::Entry>();
+    entry->interface = std::move(interface);
+    entry->mode = mode;
+    entry->factory = std::move(factory);
+    entry->single = std::move(single);
     {
         const std::lock_guard lock(impl_->objects_mutex);
         if (impl_->objects.contains(object_id)) {

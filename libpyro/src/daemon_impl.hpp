@@ -43,6 +43,10 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
         InstanceMode mode = InstanceMode::Single;
         std::function<std::shared_ptr<void>()> factory;
         std::shared_ptr<void> single;
+        // The CONNECTOK payload with its metadata, by serializer: the same for every client, so
+        // made once (every PYRONAME: lookup costs a connection with this handshake).
+        mutable std::mutex handshake_mutex;
+        mutable std::map<std::uint16_t, std::string> handshake_payloads;
     };
 
     // What one client connection owns: its session-mode instances (Pyro4's instance_mode
@@ -169,13 +173,16 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     void add_thread(Worker& worker); // on the control thread
     // For a new connection: the worker with a thread free and the fewest connections.
     Worker& pick_worker();
-    // Called as a servant call starts: when every thread of its worker is in a call, look again
-    // in a moment and add a thread if they are still in the same calls.
-    void note_call_started(Worker& worker);
+    // Called as a servant call starts: when every thread of its worker is in a call and another
+    // client or a oneway call may be waiting behind it, look again in a moment and add a thread
+    // if they are still in the same calls.
+    void note_call_started(Worker& worker, bool oneway);
     void check_growth(Worker& worker, std::uint64_t started); // on the control thread
     // Counts a servant call for the thread growth.
     struct CallCount {
-        CallCount(Impl& impl, Worker& worker) : worker_(worker) { impl.note_call_started(worker); }
+        CallCount(Impl& impl, Worker& worker, bool oneway) : worker_(worker) {
+            impl.note_call_started(worker, oneway);
+        }
         ~CallCount() { --worker_.calls_running; }
         CallCount(const CallCount&) = delete;
         CallCount& operator=(const CallCount&) = delete;
@@ -190,17 +197,19 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
 
     // daemon_session.cpp
     class Connection; // one client connection, daemon_session.cpp
-    boost::asio::awaitable<void> serve(detail::Socket socket, Worker& worker);
-    boost::asio::awaitable<Message> read(Connection& connection);
+    boost::asio::awaitable<void> serve(detail::Socket socket, Worker& worker, std::string peer);
+    // nullopt when the client closed the connection between two frames.
+    boost::asio::awaitable<std::optional<Message>> read(Connection& connection);
     boost::asio::awaitable<void> write(Connection& connection, Message message);
     // The same with PYRO_FAULTS applied.
-    boost::asio::awaitable<Message> read_with_faults(Connection& connection);
+    boost::asio::awaitable<std::optional<Message>> read_with_faults(Connection& connection);
     boost::asio::awaitable<void> write_with_faults(Connection& connection, Message message);
-    // Sends one encoded frame: at once when the socket takes it, else waiting for the client
-    // under the send timeout and the output budget.
-    boost::asio::awaitable<void> send(Connection& connection, const std::string& frame);
-    boost::asio::awaitable<void> send_slowly(Connection& connection, const std::string& frame,
-                                             std::size_t done);
+    // Sends one encoded frame, head then body (which may be empty): at once when the socket
+    // takes it, else waiting for the client under the send timeout and the output budget.
+    boost::asio::awaitable<void> send(Connection& connection, std::string_view head,
+                                      std::string_view body);
+    boost::asio::awaitable<void> send_slowly(Connection& connection, std::string_view head,
+                                             std::string_view body, std::size_t done);
     void watch_send(const std::shared_ptr<Connection>& connection, std::uint64_t progress,
                     std::chrono::steady_clock::duration stalled);
     void watch_idle(const std::shared_ptr<Connection>& connection);

@@ -2,6 +2,7 @@
 // order, each call made by the worker thread that read it (daemon_dispatch.cpp); oneway calls
 // run beside the connection, a few at a time; replies wait for slow readers under a bound.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -18,15 +19,6 @@ using detail::Socket;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string peer_name(const Socket& socket) {
-    boost::system::error_code error;
-    const auto endpoint = socket.remote_endpoint(error);
-    if (error) {
-        return "?";
-    }
-    return detail::describe_endpoint(endpoint);
-}
 
 // A connection the daemon ends on purpose (a client that does not read its replies).
 struct Dropped : std::runtime_error {
@@ -72,16 +64,20 @@ public:
     std::string drop_reason;         // why the send watch dropped the client
 };
 
-asio::awaitable<Message> Daemon::Impl::read(Connection& connection) {
+asio::awaitable<std::optional<Message>> Daemon::Impl::read(Connection& connection) {
     if (connection.state.faults) {
         co_return co_await read_with_faults(connection);
     }
-    Message message = co_await connection.reader.read(connection.socket);
+    std::optional<Message> message =
+        co_await connection.reader.read_unless_closed(connection.socket);
+    if (!message) {
+        co_return message;
+    }
     if (config.trace) {
-        detail::trace_frame(false, connection.state.peer, message);
+        detail::trace_frame(false, connection.state.peer, *message);
     }
     if (monitor) {
-        monitor->report(detail::MonitorDirection::Received, connection.socket, message);
+        monitor->report(detail::MonitorDirection::Received, connection.socket, *message);
     }
     co_return message;
 }
@@ -97,15 +93,40 @@ asio::awaitable<void> Daemon::Impl::write(Connection& connection, Message messag
     if (monitor) {
         monitor->report(detail::MonitorDirection::Sent, connection.socket, message);
     }
-    const std::string frame = encode_message(message, hmac_key, limits);
-    message = Message{}; // a large reply is held once (as the frame) while the client reads it
-    co_await send(connection, frame);
+    // A large payload goes out from where it is, after the header (a gather write): it is
+    // neither copied nor held twice while the client reads it. A small one joins the header.
+    constexpr std::size_t gather_from = 16 * 1024;
+    const bool small = message.payload.size() < gather_from;
+    std::string head =
+        detail::encode_message_head(message, hmac_key, limits, small ? message.payload.size() : 0);
+    std::string payload;
+    if (small) {
+        head += message.payload;
+    } else {
+        payload = std::move(message.payload);
+    }
+    message = Message{};
+    co_await send(connection, head, payload);
 }
 
-asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::string& frame) {
+namespace {
+
+// What is left of head + body after `done` bytes.
+std::array<asio::const_buffer, 2> rest(std::string_view head, std::string_view body,
+                                       std::size_t done) {
+    if (done < head.size()) {
+        return {asio::buffer(head.substr(done)), asio::buffer(body)};
+    }
+    return {asio::buffer(body.substr(done - head.size())), asio::const_buffer()};
+}
+
+} // namespace
+
+asio::awaitable<void> Daemon::Impl::send(Connection& connection, std::string_view head,
+                                         std::string_view body) {
     // Most replies fit the socket's buffer: sent now, with no timer and no waiting.
     boost::system::error_code error;
-    std::size_t done = connection.socket.write_some(asio::buffer(frame), error);
+    std::size_t done = connection.socket.write_some(rest(head, body, 0), error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
         error = {};
         done = 0;
@@ -113,13 +134,14 @@ asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::stri
     if (error) {
         throw boost::system::system_error(error);
     }
-    if (done < frame.size()) {
-        co_await send_slowly(connection, frame, done);
+    if (done < head.size() + body.size()) {
+        co_await send_slowly(connection, head, body, done);
     }
 }
 
-asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const std::string& frame,
-                                                std::size_t done) {
+asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, std::string_view head,
+                                                std::string_view body, std::size_t done) {
+    const std::size_t size = head.size() + body.size();
     // The rest waits for the client: counted in unsent_bytes for the output budget while the
     // send watch looks at the progress. Meanwhile nothing more is read from this client.
     struct Unsent {
@@ -130,14 +152,13 @@ asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const st
             total -= n;
         }
         ~Unsent() { total -= bytes; }
-    } unsent{unsent_bytes, frame.size() - done};
+    } unsent{unsent_bytes, size - done};
     unsent_bytes += unsent.bytes;
     connection.sending = true;
     watch_send(connection.shared_from_this(), connection.send_progress, Clock::duration::zero());
-    while (done < frame.size()) {
+    while (done < size) {
         auto [error, n] = co_await connection.socket.async_write_some(
-            asio::buffer(frame.data() + done, frame.size() - done),
-            asio::as_tuple(asio::use_awaitable));
+            rest(head, body, done), asio::as_tuple(asio::use_awaitable));
         if (error) {
             connection.sending = false;
             connection.send_watch.cancel();
@@ -215,7 +236,7 @@ void Daemon::Impl::watch_idle(const std::shared_ptr<Connection>& connection) {
 void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Message request) {
     if (!stopped) {
         try {
-            const CallCount counted(*this, connection->worker);
+            const CallCount counted(*this, connection->worker, true);
             (void)dispatch(request, connection->state, true);
         } catch (const std::exception& error) {
             log.warning("oneway call from ", connection->state.peer, " not run: ", error.what());
@@ -227,16 +248,21 @@ void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Mes
     });
 }
 
-asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) {
+asio::awaitable<std::optional<Message>> Daemon::Impl::read_with_faults(Connection& connection) {
     ConnectionState& state = connection.state;
     if (state.duplicate) {
         // The second delivery of a duplicated request: the client sent it "twice".
-        Message again = std::move(*state.duplicate);
+        std::optional<Message> again = std::move(state.duplicate);
         state.duplicate.reset();
         co_return again;
     }
     for (;;) {
-        Message message = co_await connection.reader.read(connection.socket);
+        std::optional<Message> received =
+            co_await connection.reader.read_unless_closed(connection.socket);
+        if (!received) {
+            co_return received;
+        }
+        Message& message = *received;
         const detail::FaultDecision fault = state.faults->next();
         if (config.trace) {
             detail::trace_frame(false, state.peer, message);
@@ -246,7 +272,7 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) 
                             fault.describe());
         }
         if (!fault.any()) {
-            co_return message;
+            co_return received;
         }
         detail::log_fault(log, *state.faults, fault, false, message, state.peer);
         if (fault.cut) {
@@ -266,7 +292,7 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) 
         if (fault.duplicate) {
             state.duplicate = message;
         }
-        co_return message;
+        co_return received;
     }
 }
 
@@ -291,9 +317,9 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
         co_await wait.async_wait(asio::use_awaitable);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
-    co_await send(connection, frame);
+    co_await send(connection, frame, {});
     if (fault.duplicate) {
-        co_await send(connection, frame);
+        co_await send(connection, frame, {});
     }
     if (fault.cut) {
         boost::system::error_code ignored;
@@ -302,11 +328,10 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
     }
 }
 
-asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
+asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker, std::string peer) {
     const auto connection = std::make_shared<Connection>(std::move(socket), worker, limits);
     Connection& c = *connection;
     ConnectionState& state = c.state;
-    const std::string peer = peer_name(c.socket);
     state.peer = peer;
     state.native_handle = c.socket.native_handle();
     {
@@ -329,7 +354,11 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
         Message connect;
         std::optional<std::string> header_problem;
         try {
-            connect = co_await read(c);
+            std::optional<Message> first = co_await read(c);
+            if (!first) {
+                throw boost::system::system_error(asio::error::eof);
+            }
+            connect = std::move(*first);
         } catch (const ProtocolError& error) {
             header_problem = error.what();
         }
@@ -358,8 +387,12 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
         const std::size_t oneway_limit = std::max<std::size_t>(options.oneway_limit, 1);
         while (accepted && !stopped) {
             c.waiting_for_request = true;
-            Message request = co_await read(c);
+            std::optional<Message> next = co_await read(c);
             c.waiting_for_request = false;
+            if (!next) {
+                break; // the client hung up between calls, as clients do
+            }
+            Message& request = *next;
             c.last_frame = Clock::now();
             while (unsent_bytes.load() > options.output_budget && !stopped) {
                 // Over the output budget: run no request (its reply would add to it) until the
@@ -380,7 +413,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
             } else if (request.has_flag(flags::oneway)) {
                 if (!config.oneway_threaded) {
                     // PYRO_ONEWAY_THREADED=false: in turn with the connection's other calls.
-                    const CallCount counted(*this, worker);
+                    const CallCount counted(*this, worker, true);
                     (void)dispatch(request, state, true);
                 } else {
                     // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED)
@@ -402,7 +435,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker) {
                 // method holds this thread only; the other workers serve the other clients, and
                 // the worker grows a thread for its own other clients if the call lasts.
                 Message reply = [&] {
-                    const CallCount counted(*this, worker);
+                    const CallCount counted(*this, worker, false);
                     return dispatch(request, state, false);
                 }();
                 if (stopped) {
@@ -494,11 +527,18 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
         if (!entry) {
             return refuse_with("unknown object");
         }
-        return answer(
-            MessageType::ConnectOk,
-            Value::dict({{"handshake", "hello"},
-                         {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}}),
-            flags::meta_on_connect);
+        const std::lock_guard lock(entry->handshake_mutex);
+        auto cached = entry->handshake_payloads.find(connect.serializer_id);
+        if (cached == entry->handshake_payloads.end()) {
+            const Value payload = Value::dict(
+                {{"handshake", "hello"},
+                 {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}});
+            cached =
+                entry->handshake_payloads.emplace(connect.serializer_id, serialize(kind, payload))
+                    .first;
+        }
+        return reply_to(connect, MessageType::ConnectOk, connect.serializer_id, cached->second,
+                        flags::meta_on_connect, true);
     } catch (const PyroError& error) {
         return refuse_with(error.what());
     }
