@@ -58,11 +58,13 @@ void Daemon::Impl::start_accepting() {
 
 asio::awaitable<void> Daemon::Impl::accept_loop() {
     for (;;) {
-        // Each connection is a coroutine on a strand of its own on the worker threads: its
-        // timers and its oneway calls' completions never run beside it.
-        const asio::any_io_executor strand = asio::make_strand(io);
+        // Each connection is a coroutine on a strand of its worker: its timers and its oneway
+        // calls' completions never run beside it, even when the worker has grown a thread.
+        Worker& worker = pick_worker();
+        const asio::any_io_executor strand = asio::make_strand(worker.io);
+        detail::Endpoint peer; // from accept itself: no getpeername per connection
         auto [error, socket] =
-            co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
+            co_await acceptor.async_accept(strand, peer, asio::as_tuple(asio::use_awaitable));
         if (error) {
             if (error == asio::error::operation_aborted || !acceptor.is_open()) {
                 co_return;
@@ -79,8 +81,36 @@ asio::awaitable<void> Daemon::Impl::accept_loop() {
         if (config.sock_nodelay) {
             detail::set_nodelay(socket);
         }
-        asio::co_spawn(strand, serve(std::move(socket)), asio::detached);
+        ++worker.connections;
+        if (worker.calls_running.load() >= worker.threads.load() &&
+            !worker.growth_pending.exchange(true)) {
+            // Every worker is in calls: the new client must not wait for them to end.
+            check_growth(worker, worker.calls_started.load());
+        }
+        asio::co_spawn(strand, serve(std::move(socket), worker, detail::describe_endpoint(peer)),
+                       asio::detached);
     }
+}
+
+Daemon::Impl::Worker& Daemon::Impl::pick_worker() {
+    // A worker whose threads are all in servant calls may stay there (a slow method): the new
+    // client goes where a thread is free, else where the fewest clients are.
+    Worker* best = nullptr;
+    std::size_t best_stuck = 0;
+    std::size_t best_connections = 0;
+    for (std::size_t n = 0; n < workers.size(); ++n) {
+        Worker& worker = *workers[(next_worker + n) % workers.size()];
+        const std::size_t stuck = worker.calls_running.load() >= worker.threads.load() ? 1 : 0;
+        const std::size_t connections = worker.connections.load();
+        if (best == nullptr || stuck < best_stuck ||
+            (stuck == best_stuck && connections < best_connections)) {
+            best = &worker;
+            best_stuck = stuck;
+            best_connections = connections;
+        }
+    }
+    next_worker = (next_worker + 1) % workers.size();
+    return *best;
 }
 
 void Daemon::Impl::close_everything() {
@@ -102,23 +132,23 @@ void Daemon::Impl::close_everything() {
 }
 
 void Daemon::Impl::start_threads() {
-    const std::size_t cores = std::max<std::size_t>(std::thread::hardware_concurrency(), 2);
-    for (std::size_t i = 0; i < std::min(thread_count, cores); ++i) {
-        add_thread();
+    for (const auto& worker : workers) {
+        add_thread(*worker);
     }
 }
 
-void Daemon::Impl::add_thread() {
+void Daemon::Impl::add_thread(Worker& worker) {
     const std::size_t index = threads.size();
     {
         const std::lock_guard lock(threads_mutex);
         thread_finished.push_back(false);
     }
+    ++worker.threads;
     // Each thread holds the Impl: one still in a servant call when request_loop gives up
     // waiting keeps what it uses alive until it ends.
-    threads.emplace_back([self = shared_from_this(), index] {
+    threads.emplace_back([self = shared_from_this(), &worker, index] {
         try {
-            self->io.run();
+            worker.io.run();
         } catch (const std::exception& error) {
             self->log.error("daemon worker thread ended: ", error.what());
         }
@@ -129,31 +159,59 @@ void Daemon::Impl::add_thread() {
     ++threads_started;
 }
 
-void Daemon::Impl::note_call_started() {
-    const std::size_t running = ++calls_running;
-    if (running < threads_started.load() || threads_started.load() >= thread_count ||
-        growth_pending.exchange(true)) {
+void Daemon::Impl::note_call_started(Worker& worker, bool oneway) {
+    const std::uint64_t started = ++worker.calls_started;
+    const std::size_t running = ++worker.calls_running;
+    // A call of the worker's only client keeps nobody else waiting (its oneway calls look for
+    // themselves, a client placed here meanwhile is looked at by accept_loop).
+    if (running < worker.threads.load() || (!oneway && worker.connections.load() <= 1) ||
+        threads_started.load() >= thread_count || worker.growth_pending.exchange(true)) {
         return;
     }
-    // Every worker is in a call now. Fast calls end within microseconds; only if they are
-    // still all busy 5 ms later is another worker added.
-    asio::post(control, [this] {
-        if (!growth_timer) {
-            growth_timer.emplace(control);
+    // Every thread of the worker is in a call now. Fast calls end within microseconds; only if
+    // no call has started on it for 5 ms while all its threads are still in calls is a thread
+    // added.
+    asio::post(control, [this, &worker, started] { check_growth(worker, started); });
+}
+
+void Daemon::Impl::check_growth(Worker& worker, std::uint64_t started) {
+    const std::size_t index = static_cast<std::size_t>(
+        std::find_if(workers.begin(), workers.end(),
+                     [&worker](const auto& w) { return w.get() == &worker; }) -
+        workers.begin());
+    auto& timer = growth_timers[index];
+    if (!timer) {
+        timer.emplace(control);
+    }
+    timer->expires_after(std::chrono::milliseconds(5));
+    timer->async_wait([this, &worker, started](const boost::system::error_code& error) {
+        if (error || stopped || threads_started.load() >= thread_count) {
+            worker.growth_pending = false;
+            return;
         }
-        growth_timer->expires_after(std::chrono::milliseconds(5));
-        growth_timer->async_wait([this](const boost::system::error_code& error) {
-            growth_pending = false;
-            if (!error && !stopped && calls_running.load() >= threads_started.load() &&
-                threads_started.load() < thread_count) {
-                add_thread();
+        if (worker.calls_running.load() < worker.threads.load()) {
+            worker.growth_pending = false; // the next call that fills the worker looks again
+            // ... unless one filled it just now and saw the flag still set.
+            if (worker.calls_running.load() >= worker.threads.load() &&
+                !worker.growth_pending.exchange(true)) {
+                check_growth(worker, worker.calls_started.load());
             }
-        });
+            return;
+        }
+        const std::uint64_t now_started = worker.calls_started.load();
+        if (now_started == started) {
+            worker.growth_pending = false;
+            add_thread(worker); // stuck in the same calls for 5 ms
+        } else {
+            check_growth(worker, now_started); // busy but moving: look again
+        }
     });
 }
 
 void Daemon::Impl::stop_threads() {
-    io.stop(); // idle threads leave at once; a thread in a servant call when that call returns
+    for (const auto& worker : workers) {
+        worker->io.stop(); // idle threads leave at once; one in a servant call when it returns
+    }
     std::vector<bool> finished;
     {
         std::unique_lock lock(threads_mutex);
@@ -220,8 +278,11 @@ Uri Daemon::register_entry(std::string object_id, Interface interface, InstanceM
     if (object_id.empty()) {
         object_id = "obj_" + detail::random_hex_id();
     }
-    auto entry = std::make_shared<Impl::Entry>(
-        Impl::Entry{std::move(interface), mode, std::move(factory), std::move(single)});
+    auto entry = std::make_shared<Impl::Entry>();
+    entry->interface = std::move(interface);
+    entry->mode = mode;
+    entry->factory = std::move(factory);
+    entry->single = std::move(single);
     {
         const std::lock_guard lock(impl_->objects_mutex);
         if (impl_->objects.contains(object_id)) {
@@ -295,7 +356,10 @@ void Daemon::request_loop(bool handle_signals) {
     }
     impl.log.info("daemon ", impl.bound_location, " entering requestloop");
     // The workers run while there is nothing to do, until stop_threads().
-    auto keep_working = asio::make_work_guard(impl.io);
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_working;
+    for (const auto& worker : impl.workers) {
+        keep_working.push_back(asio::make_work_guard(worker->io));
+    }
     impl.start_threads();
     impl.control.run(); // until shutdown() stops it
     {
@@ -303,7 +367,7 @@ void Daemon::request_loop(bool handle_signals) {
         impl.running = false;
     }
     impl.close_everything(); // normally done already by shutdown(); covers a loop that ended
-    keep_working.reset();
+    keep_working.clear();
     impl.stop_threads();
     impl.log.debug("daemon exits requestloop");
     if (impl.signals) {

@@ -44,6 +44,10 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
         InstanceMode mode = InstanceMode::Single;
         std::function<std::shared_ptr<void>()> factory;
         std::shared_ptr<void> single;
+        // The CONNECTOK payload with its metadata, by serializer: the same for every client, so
+        // made once (every PYRONAME: lookup costs a connection with this handshake).
+        mutable std::mutex handshake_mutex;
+        mutable std::map<std::uint16_t, std::string> handshake_payloads;
     };
 
     // What one client connection owns: its session-mode instances (Pyro4's instance_mode
@@ -106,27 +110,37 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     std::mutex run_mutex; // orders shutdown() against the loop starting and ending
     bool running = false; // request_loop is between starting and stopping (under run_mutex)
 
-    // The worker threads and how many of them are still inside io.run(). request_loop starts
-    // a few (one per core): every extra idle thread costs a wake-up per handler in Asio's
-    // scheduler. When all of them have been inside servant calls for a moment (slow methods,
-    // callbacks), the control thread adds one, up to thread_count, so a slow method never stops
-    // the other clients.
-    std::vector<std::thread> threads; // touched by the control thread only
+    // The workers: each an io_context of its own with the connections given to it, so a request
+    // is read, called and answered by one thread without waking another (a shared io_context run
+    // by several threads wakes one per handler). request_loop starts one thread per worker (one
+    // worker per core). When a worker's threads have all sat in the same servant calls for a
+    // moment (slow methods, callbacks), the control thread adds a thread to that worker, up to
+    // thread_count in all, so its other connections are still served; new connections go to the
+    // workers that are not stuck.
+    struct Worker {
+        boost::asio::io_context io;
+        std::atomic<std::size_t> connections{0};
+        std::atomic<std::size_t> threads{0};       // running io
+        std::atomic<std::size_t> calls_running{0}; // servant calls in progress, oneway included
+        std::atomic<std::uint64_t> calls_started{0};
+        std::atomic<bool> growth_pending{false};
+    };
+    std::vector<std::unique_ptr<Worker>> workers; // fixed once constructed
+    std::size_t next_worker = 0;                  // control thread: round robin among equals
+    std::vector<std::thread> threads;             // touched by the control thread only
     std::atomic<std::size_t> threads_started{0};
-    std::atomic<std::size_t> calls_running{0}; // servant calls in progress, oneway included
-    std::atomic<bool> growth_pending{false};
     std::mutex threads_mutex;
     std::condition_variable threads_done;
     std::vector<bool> thread_finished; // under threads_mutex
 
-    // Connections: run by the worker threads, each connection a coroutine on its own strand.
-    boost::asio::io_context io;
-    // The acceptor and the signals: run by request_loop's own thread, which runs no servant, so
-    // a signal or a shutdown is taken at once even when every worker is in a long call.
+    // The acceptor, the signals and the thread growth: run by request_loop's own thread, which
+    // runs no servant, so a signal or a shutdown is taken at once even when every worker is in a
+    // long call.
     boost::asio::io_context control{1};
     detail::Acceptor acceptor{control};
     std::optional<boost::asio::signal_set> signals;
-    std::optional<boost::asio::steady_timer> growth_timer; // after `control`: destroyed first
+    // One per worker, after `control`: destroyed first.
+    std::vector<std::optional<boost::asio::steady_timer>> growth_timers;
 
     Impl(Config cfg, DaemonOptions opts)
         : config(std::move(cfg)), options(std::move(opts)),
@@ -143,6 +157,11 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
                            : std::chrono::steady_clock::duration(std::chrono::seconds(30))) {
         hmac_key = options.hmac_key.value_or(config.hmac_key.value_or(""));
         limits.max_message_size = config.max_message_size;
+        const std::size_t cores = std::max<std::size_t>(std::thread::hardware_concurrency(), 2);
+        for (std::size_t i = 0; i < std::min(thread_count, cores); ++i) {
+            workers.push_back(std::make_unique<Worker>());
+        }
+        growth_timers.resize(workers.size());
     }
 
     std::shared_ptr<const Entry> find(std::string_view id) const {
@@ -158,40 +177,48 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     // connection's socket, so clients see the daemon go at once.
     void close_everything();
     void start_threads();
-    void add_thread(); // on the control thread
-    // Called as a servant call starts: when every worker is in a call, look again in a moment
-    // and add a worker if they still are.
-    void note_call_started();
+    void add_thread(Worker& worker); // on the control thread
+    // For a new connection: the worker with a thread free and the fewest connections.
+    Worker& pick_worker();
+    // Called as a servant call starts: when every thread of its worker is in a call and another
+    // client or a oneway call may be waiting behind it, look again in a moment and add a thread
+    // if they are still in the same calls.
+    void note_call_started(Worker& worker, bool oneway);
+    void check_growth(Worker& worker, std::uint64_t started); // on the control thread
     // Counts a servant call for the thread growth.
     struct CallCount {
-        explicit CallCount(Impl& impl) : impl_(impl) { impl_.note_call_started(); }
-        ~CallCount() { --impl_.calls_running; }
+        CallCount(Impl& impl, Worker& worker, bool oneway) : worker_(worker) {
+            impl.note_call_started(worker, oneway);
+        }
+        ~CallCount() { --worker_.calls_running; }
         CallCount(const CallCount&) = delete;
         CallCount& operator=(const CallCount&) = delete;
 
     private:
-        Impl& impl_;
+        Worker& worker_;
     };
-    // Waits up to shutdown_grace for the worker threads to leave io.run(); joins those that did
+    // Waits up to shutdown_grace for the worker threads to leave their run(); joins those that did
     // and lets the others finish on their own (they hold `self`).
     void stop_threads();
     boost::asio::awaitable<void> accept_loop();
 
     // daemon_session.cpp
     class Connection; // one client connection, daemon_session.cpp
-    boost::asio::awaitable<void> serve(detail::Socket socket);
+    boost::asio::awaitable<void> serve(detail::Socket socket, Worker& worker, std::string peer);
     // PYRO_SSL: the TLS handshake, under the send timeout; throws TlsFailed with the cause.
     boost::asio::awaitable<void> tls_handshake(const std::shared_ptr<Connection>& connection);
-    boost::asio::awaitable<Message> read(Connection& connection);
+    // nullopt when the client closed the connection between two frames.
+    boost::asio::awaitable<std::optional<Message>> read(Connection& connection);
     boost::asio::awaitable<void> write(Connection& connection, Message message);
     // The same with PYRO_FAULTS applied.
-    boost::asio::awaitable<Message> read_with_faults(Connection& connection);
+    boost::asio::awaitable<std::optional<Message>> read_with_faults(Connection& connection);
     boost::asio::awaitable<void> write_with_faults(Connection& connection, Message message);
-    // Sends one encoded frame: at once when the socket takes it, else waiting for the client
-    // under the send timeout and the output budget.
-    boost::asio::awaitable<void> send(Connection& connection, const std::string& frame);
-    boost::asio::awaitable<void> send_slowly(Connection& connection, const std::string& frame,
-                                             std::size_t done);
+    // Sends one encoded frame, head then body (which may be empty): at once when the socket
+    // takes it, else waiting for the client under the send timeout and the output budget.
+    boost::asio::awaitable<void> send(Connection& connection, std::string_view head,
+                                      std::string_view body);
+    boost::asio::awaitable<void> send_slowly(Connection& connection, std::string_view head,
+                                             std::string_view body, std::size_t done);
     void watch_send(const std::shared_ptr<Connection>& connection, std::uint64_t progress,
                     std::chrono::steady_clock::duration stalled);
     void watch_idle(const std::shared_ptr<Connection>& connection);

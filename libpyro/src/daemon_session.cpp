@@ -24,15 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string peer_name(const Socket& socket) {
-    boost::system::error_code error;
-    const auto endpoint = socket.remote_endpoint(error);
-    if (error) {
-        return "?";
-    }
-    return detail::describe_endpoint(endpoint);
-}
-
 // A connection the daemon ends on purpose (a client that does not read its replies).
 struct Dropped : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -62,13 +53,15 @@ std::string megabytes_text(std::size_t bytes) {
 // (serve), its timers' handlers and its oneway calls' completions, one at a time.
 class Daemon::Impl::Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Socket connected, const MessageLimits& limits, detail::TlsContext* tls)
-        : socket(std::move(connected)), transport(socket, tls), reader(limits),
+    Connection(Socket connected, Worker& owner, const MessageLimits& limits,
+               detail::TlsContext* tls)
+        : socket(std::move(connected)), transport(socket, tls), worker(owner), reader(limits),
           idle(socket.get_executor()), send_watch(socket.get_executor()),
           oneway_done(socket.get_executor()) {}
 
     Socket socket;
     detail::Transport transport; // the socket's bytes, plain or TLS
+    Worker& worker;
     ConnectionState state;
     detail::FrameReader reader;
     asio::steady_timer idle;        // PYRO_COMMTIMEOUT: a client silent that long is dropped
@@ -83,16 +76,20 @@ public:
     std::string drop_reason;         // why the send watch dropped the client
 };
 
-asio::awaitable<Message> Daemon::Impl::read(Connection& connection) {
+asio::awaitable<std::optional<Message>> Daemon::Impl::read(Connection& connection) {
     if (connection.state.faults) {
         co_return co_await read_with_faults(connection);
     }
-    Message message = co_await connection.reader.read(connection.transport);
+    std::optional<Message> message =
+        co_await connection.reader.read_unless_closed(connection.transport);
+    if (!message) {
+        co_return message;
+    }
     if (config.trace) {
-        detail::trace_frame(false, connection.state.peer, message);
+        detail::trace_frame(false, connection.state.peer, *message);
     }
     if (monitor) {
-        monitor->report(detail::MonitorDirection::Received, connection.socket, message);
+        monitor->report(detail::MonitorDirection::Received, connection.socket, *message);
     }
     co_return message;
 }
@@ -108,15 +105,40 @@ asio::awaitable<void> Daemon::Impl::write(Connection& connection, Message messag
     if (monitor) {
         monitor->report(detail::MonitorDirection::Sent, connection.socket, message);
     }
-    const std::string frame = encode_message(message, hmac_key, limits);
-    message = Message{}; // a large reply is held once (as the frame) while the client reads it
-    co_await send(connection, frame);
+    // A large payload goes out from where it is, after the header (a gather write): it is
+    // neither copied nor held twice while the client reads it. A small one joins the header.
+    constexpr std::size_t gather_from = 16 * 1024;
+    const bool small = message.payload.size() < gather_from;
+    std::string head =
+        detail::encode_message_head(message, hmac_key, limits, small ? message.payload.size() : 0);
+    std::string payload;
+    if (small) {
+        head += message.payload;
+    } else {
+        payload = std::move(message.payload);
+    }
+    message = Message{};
+    co_await send(connection, head, payload);
 }
 
-asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::string& frame) {
+namespace {
+
+// What is left of head + body after `done` bytes.
+std::array<asio::const_buffer, 2> rest(std::string_view head, std::string_view body,
+                                       std::size_t done) {
+    if (done < head.size()) {
+        return {asio::buffer(head.substr(done)), asio::buffer(body)};
+    }
+    return {asio::buffer(body.substr(done - head.size())), asio::const_buffer()};
+}
+
+} // namespace
+
+asio::awaitable<void> Daemon::Impl::send(Connection& connection, std::string_view head,
+                                         std::string_view body) {
     // Most replies fit the socket's buffer: sent now, with no timer and no waiting.
     boost::system::error_code error;
-    std::size_t done = connection.transport.write_some_now(asio::buffer(frame), error);
+    std::size_t done = connection.transport.write_some_now(rest(head, body, 0), error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
         error = {};
         done = 0;
@@ -124,13 +146,14 @@ asio::awaitable<void> Daemon::Impl::send(Connection& connection, const std::stri
     if (error) {
         throw boost::system::system_error(error);
     }
-    if (done < frame.size()) {
-        co_await send_slowly(connection, frame, done);
+    if (done < head.size() + body.size()) {
+        co_await send_slowly(connection, head, body, done);
     }
 }
 
-asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const std::string& frame,
-                                                std::size_t done) {
+asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, std::string_view head,
+                                                std::string_view body, std::size_t done) {
+    const std::size_t size = head.size() + body.size();
     // The rest waits for the client: counted in unsent_bytes for the output budget while the
     // send watch looks at the progress. Meanwhile nothing more is read from this client.
     struct Unsent {
@@ -141,14 +164,13 @@ asio::awaitable<void> Daemon::Impl::send_slowly(Connection& connection, const st
             total -= n;
         }
         ~Unsent() { total -= bytes; }
-    } unsent{unsent_bytes, frame.size() - done};
+    } unsent{unsent_bytes, size - done};
     unsent_bytes += unsent.bytes;
     connection.sending = true;
     watch_send(connection.shared_from_this(), connection.send_progress, Clock::duration::zero());
-    while (done < frame.size()) {
+    while (done < size) {
         auto [error, n] = co_await connection.transport.async_write_some(
-            asio::buffer(frame.data() + done, frame.size() - done),
-            asio::as_tuple(asio::use_awaitable));
+            rest(head, body, done), asio::as_tuple(asio::use_awaitable));
         if (error) {
             connection.sending = false;
             connection.send_watch.cancel();
@@ -226,7 +248,7 @@ void Daemon::Impl::watch_idle(const std::shared_ptr<Connection>& connection) {
 void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Message request) {
     if (!stopped) {
         try {
-            const CallCount counted(*this);
+            const CallCount counted(*this, connection->worker, true);
             (void)dispatch(request, connection->state, true);
         } catch (const std::exception& error) {
             log.warning("oneway call from ", connection->state.peer, " not run: ", error.what());
@@ -238,16 +260,21 @@ void Daemon::Impl::run_oneway(const std::shared_ptr<Connection>& connection, Mes
     });
 }
 
-asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) {
+asio::awaitable<std::optional<Message>> Daemon::Impl::read_with_faults(Connection& connection) {
     ConnectionState& state = connection.state;
     if (state.duplicate) {
         // The second delivery of a duplicated request: the client sent it "twice".
-        Message again = std::move(*state.duplicate);
+        std::optional<Message> again = std::move(state.duplicate);
         state.duplicate.reset();
         co_return again;
     }
     for (;;) {
-        Message message = co_await connection.reader.read(connection.transport);
+        std::optional<Message> received =
+            co_await connection.reader.read_unless_closed(connection.transport);
+        if (!received) {
+            co_return received;
+        }
+        Message& message = *received;
         const detail::FaultDecision fault = state.faults->next();
         if (config.trace) {
             detail::trace_frame(false, state.peer, message);
@@ -257,7 +284,7 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) 
                             fault.describe());
         }
         if (!fault.any()) {
-            co_return message;
+            co_return received;
         }
         detail::log_fault(log, *state.faults, fault, false, message, state.peer);
         if (fault.cut) {
@@ -277,7 +304,7 @@ asio::awaitable<Message> Daemon::Impl::read_with_faults(Connection& connection) 
         if (fault.duplicate) {
             state.duplicate = message;
         }
-        co_return message;
+        co_return received;
     }
 }
 
@@ -302,9 +329,9 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
         co_await wait.async_wait(asio::use_awaitable);
     }
     const std::string frame = encode_message(message, hmac_key, limits);
-    co_await send(connection, frame);
+    co_await send(connection, frame, {});
     if (fault.duplicate) {
-        co_await send(connection, frame);
+        co_await send(connection, frame, {});
     }
     if (fault.cut) {
         boost::system::error_code ignored;
@@ -313,16 +340,17 @@ asio::awaitable<void> Daemon::Impl::write_with_faults(Connection& connection, Me
     }
 }
 
-asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
-    const auto connection = std::make_shared<Connection>(std::move(socket), limits, tls.get());
+asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker, std::string peer) {
+    const auto connection =
+        std::make_shared<Connection>(std::move(socket), worker, limits, tls.get());
     Connection& c = *connection;
     ConnectionState& state = c.state;
-    const std::string peer = peer_name(c.socket);
     state.peer = peer;
     state.native_handle = c.socket.native_handle();
     {
         const std::lock_guard lock(connections_mutex);
         if (stopped) {
+            --worker.connections;
             co_return; // shutdown() has shut the others already; this one closes unanswered
         }
         connections.insert(&state);
@@ -342,7 +370,11 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         Message connect;
         std::optional<std::string> header_problem;
         try {
-            connect = co_await read(c);
+            std::optional<Message> first = co_await read(c);
+            if (!first) {
+                throw boost::system::system_error(asio::error::eof);
+            }
+            connect = std::move(*first);
         } catch (const ProtocolError& error) {
             header_problem = error.what();
         }
@@ -371,8 +403,12 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
         const std::size_t oneway_limit = std::max<std::size_t>(options.oneway_limit, 1);
         while (accepted && !stopped) {
             c.waiting_for_request = true;
-            Message request = co_await read(c);
+            std::optional<Message> next = co_await read(c);
             c.waiting_for_request = false;
+            if (!next) {
+                break; // the client hung up between calls, as clients do
+            }
+            Message& request = *next;
             c.last_frame = Clock::now();
             while (unsent_bytes.load() > options.output_budget && !stopped) {
                 // Over the output budget: run no request (its reply would add to it) until the
@@ -393,7 +429,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
             } else if (request.has_flag(flags::oneway)) {
                 if (!config.oneway_threaded) {
                     // PYRO_ONEWAY_THREADED=false: in turn with the connection's other calls.
-                    const CallCount counted(*this);
+                    const CallCount counted(*this, worker, true);
                     (void)dispatch(request, state, true);
                 } else {
                     // No answer, and the connection goes on at once (Pyro4's ONEWAY_THREADED)
@@ -405,15 +441,17 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
                             asio::as_tuple(asio::use_awaitable));
                     }
                     ++c.oneways_running;
-                    asio::post(io, [this, connection, request = std::move(request)]() mutable {
-                        run_oneway(connection, std::move(request));
-                    });
+                    asio::post(worker.io,
+                               [this, connection, request = std::move(request)]() mutable {
+                                   run_oneway(connection, std::move(request));
+                               });
                 }
             } else {
                 // Called right here, on the thread that read the request: no hand-off. A slow
-                // method holds this thread only; the other workers serve the other clients.
+                // method holds this thread only; the other workers serve the other clients, and
+                // the worker grows a thread for its own other clients if the call lasts.
                 Message reply = [&] {
-                    const CallCount counted(*this);
+                    const CallCount counted(*this, worker, false);
                     return dispatch(request, state, false);
                 }();
                 if (stopped) {
@@ -454,6 +492,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket) {
     }
     c.socket.close(ignored);
     --connection_count;
+    --worker.connections;
     log.debug("connection from ", peer, " closed");
 }
 
@@ -577,11 +616,27 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
         if (!entry) {
             return refuse_with("unknown object");
         }
-        return answer(
-            MessageType::ConnectOk,
-            Value::dict({{"handshake", std::move(response)},
-                         {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}}),
-            flags::meta_on_connect);
+        if (options.validate_handshake || !context.response_annotations.empty()) {
+            return answer(MessageType::ConnectOk,
+                          Value::dict({{"handshake", std::move(response)},
+                                       {"meta", detail::metadata_to_value(
+                                                    entry->interface.metadata(), true)}}),
+                          flags::meta_on_connect);
+        }
+        // Without a hook every client of this object gets the same answer: made once per
+        // serializer (set-up cost).
+        const std::lock_guard lock(entry->handshake_mutex);
+        auto cached = entry->handshake_payloads.find(connect.serializer_id);
+        if (cached == entry->handshake_payloads.end()) {
+            const Value payload = Value::dict(
+                {{"handshake", "hello"},
+                 {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}});
+            cached =
+                entry->handshake_payloads.emplace(connect.serializer_id, serialize(kind, payload))
+                    .first;
+        }
+        return reply_to(connect, MessageType::ConnectOk, connect.serializer_id, cached->second,
+                        flags::meta_on_connect, true);
     } catch (const PyroError& error) {
         return refuse_with(error.what());
     }

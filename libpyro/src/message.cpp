@@ -1,5 +1,6 @@
 #include "pyro/message.hpp"
 
+#include "protocol.hpp"
 #include "pyro/errors.hpp"
 #include "sha1.hpp"
 
@@ -319,6 +320,14 @@ void Message::remove_annotation(std::string_view key) {
 
 std::string encode_message(const Message& message, std::string_view hmac_key,
                            const MessageLimits& limits) {
+    std::string frame =
+        detail::encode_message_head(message, hmac_key, limits, message.payload.size());
+    frame += message.payload;
+    return frame;
+}
+
+std::string detail::encode_message_head(const Message& message, std::string_view hmac_key,
+                                        const MessageLimits& limits, std::size_t room) {
     // With a key, any HMAC chunk is dropped and a fresh one appended last, as Pyro4 does (§3.2).
     std::vector<const Annotation*> chunks;
     chunks.reserve(message.annotations.size());
@@ -360,7 +369,7 @@ std::string encode_message(const Message& message, std::string_view hmac_key,
     const auto data_size = static_cast<std::int32_t>(message.payload.size());
     const auto type = static_cast<std::uint16_t>(message.type);
     std::string frame;
-    frame.reserve(message_header_size + annotations_size + message.payload.size());
+    frame.reserve(message_header_size + annotations_size + room);
     frame += magic;
     append_u16(frame, protocol_version);
     append_u16(frame, type);
@@ -378,7 +387,6 @@ std::string encode_message(const Message& message, std::string_view hmac_key,
         append_u16(frame, chunk->value.size());
         frame += chunk->value;
     }
-    frame += message.payload;
     return frame;
 }
 
@@ -540,9 +548,13 @@ std::size_t MessageReader::feed(std::span<const std::uint8_t> data) {
     if (take > 0) {
         // Grow with what has arrived, never past the announced size: a header that announces
         // 2 GiB (with no limit set) costs memory only as the bytes really come in.
+        // Up to 16 MiB is reserved at once, so a usual large frame is received into one
+        // allocation instead of doubling (each step a copy and fresh pages).
+        constexpr std::size_t reserve_at_once = 16 * 1024 * 1024;
         const std::size_t needed = buffer_.size() + take;
         if (needed > buffer_.capacity()) {
-            buffer_.reserve(std::min(total, std::max(needed, 2 * buffer_.capacity())));
+            buffer_.reserve(
+                std::min(total, std::max({needed, 2 * buffer_.capacity(), reserve_at_once})));
         }
         buffer_.append(bytes + used, take);
         used += take;

@@ -176,12 +176,20 @@ asio::awaitable<Message> async_read_message(Transport& socket, const MessageLimi
 bool FrameReader::parse() {
     while (!reader_.has_message() && begin_ < end_) {
         begin_ +=
-            reader_.feed(std::span<const std::uint8_t>(buffer_.data() + begin_, end_ - begin_));
+            reader_.feed(std::span<const std::uint8_t>(buffer_.get() + begin_, end_ - begin_));
     }
     return reader_.has_message();
 }
 
 asio::awaitable<Message> FrameReader::read(Transport& socket) {
+    std::optional<Message> message = co_await read_unless_closed(socket);
+    if (!message) {
+        throw boost::system::system_error(asio::error::eof);
+    }
+    co_return std::move(*message);
+}
+
+asio::awaitable<std::optional<Message>> FrameReader::read_unless_closed(Transport& socket) {
     // Small for the usual small requests (memory per connection), larger while a big frame
     // arrives so it comes in fewer receives; the MessageReader keeps the frame itself.
     constexpr std::size_t small_buffer = 8 * 1024;
@@ -190,10 +198,20 @@ asio::awaitable<Message> FrameReader::read(Transport& socket) {
         begin_ = 0; // parse() took every buffered byte
         end_ = 0;
         const std::size_t room = std::clamp(reader_.bytes_wanted(), small_buffer, large_buffer);
-        if (buffer_.size() < room) {
-            buffer_.resize(room);
+        if (capacity_ < room) {
+            buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(room);
+            capacity_ = room;
         }
-        end_ = co_await socket.async_read_some(asio::buffer(buffer_), asio::use_awaitable);
+        auto [error, n] = co_await socket.async_read_some(asio::buffer(buffer_.get(), capacity_),
+                                                          asio::as_tuple(asio::use_awaitable));
+        if ((error == asio::error::eof || error == asio::ssl::error::stream_truncated) &&
+            !reader_.header() && reader_.bytes_wanted() == message_header_size) {
+            co_return std::nullopt; // nothing of a next frame had arrived
+        }
+        if (error) {
+            throw boost::system::system_error(error);
+        }
+        end_ = n;
     }
     co_return reader_.take();
 }

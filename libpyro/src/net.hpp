@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,10 @@ public:
     // The next frame, from the bytes already buffered first. Throws ProtocolError /
     // MessageTooLargeError for a bad header, boost::system::system_error for I/O errors.
     [[nodiscard]] boost::asio::awaitable<Message> read(Transport& transport);
+    // The same, but nullopt when the peer closed the connection between two frames: the usual
+    // end of a connection, without the cost of an exception.
+    [[nodiscard]] boost::asio::awaitable<std::optional<Message>>
+    read_unless_closed(Transport& transport);
     // Bytes of a further frame have already been received.
     [[nodiscard]] bool has_buffered_bytes() const { return begin_ < end_; }
 
@@ -64,7 +69,9 @@ private:
     bool parse();
 
     MessageReader reader_;
-    std::vector<std::uint8_t> buffer_;
+    // Not a vector: growing one zero-fills it, a cost per connection for bytes the socket writes.
+    std::unique_ptr<std::uint8_t[]> buffer_;
+    std::size_t capacity_ = 0;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
 };

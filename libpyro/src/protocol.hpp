@@ -14,6 +14,11 @@
 
 namespace pyro::detail {
 
+// encode_message without the payload: the header and the annotations, with `room` bytes reserved
+// after them. A large payload can then be sent from where it is (a gather write), not copied.
+[[nodiscard]] std::string encode_message_head(const Message& message, std::string_view hmac_key,
+                                              const MessageLimits& limits, std::size_t room);
+
 // The INVOKE payload: json {"object", "method", "params", "kwargs"} in that key order; serpent a
 // 4-tuple with params as a tuple. kwargs None is how Pyro4 sends attribute access (§5.8).
 [[nodiscard]] Value invoke_payload(SerializerKind kind, const std::string& object,

@@ -121,6 +121,59 @@ TEST_P(DaemonProxy, Metadata) {
     EXPECT_EQ(meta.attrs, std::vector<std::string>{"scale"});
 }
 
+// The daemon makes the handshake's metadata answer once per object and serializer: clients of
+// either serializer, in turn, each get it in their own.
+TEST(DaemonHandshake, MetadataAnswersEachClientInItsSerializer) {
+    Daemon daemon(loopback_config());
+    const Uri uri = daemon.register_object(std::make_shared<Calculator>(), calculator_methods(),
+                                           "test.calculator");
+    const auto background = daemon.run_in_background();
+    const auto handshake = [&uri](SerializerKind kind, std::uint16_t id) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(*uri.port()));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            throw std::runtime_error("cannot connect");
+        }
+        Message connect;
+        connect.type = MessageType::Connect;
+        connect.serializer_id = id;
+        connect.flags = flags::meta_on_connect;
+        connect.payload =
+            serialize(kind, Value::dict({{"handshake", "hello"}, {"object", "test.calculator"}}));
+        const std::string frame = encode_message(connect);
+        (void)::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+        MessageReader reader;
+        while (!reader.has_message()) {
+            std::string buffer(reader.bytes_wanted(), '\0');
+            const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+            if (n <= 0) {
+                ::close(fd);
+                throw std::runtime_error("the daemon closed the connection during the handshake");
+            }
+            reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        }
+        ::close(fd);
+        return reader.take();
+    };
+    for (int round = 0; round < 2; ++round) {
+        const Message json = handshake(SerializerKind::Json, serializer_ids::json);
+        EXPECT_EQ(json.type, MessageType::ConnectOk);
+        EXPECT_TRUE(json.payload.starts_with("{")) << json.payload;
+        const Message serpent = handshake(SerializerKind::Serpent, serializer_ids::serpent);
+        EXPECT_EQ(serpent.type, MessageType::ConnectOk);
+        EXPECT_TRUE(serpent.payload.starts_with("# serpent")) << serpent.payload;
+    }
+    for (const SerializerKind kind : {SerializerKind::Serpent, SerializerKind::Json}) {
+        Config config = loopback_config();
+        config.serializer = std::string(serializer_name(kind));
+        Proxy p(uri, config);
+        EXPECT_EQ(p.metadata().methods.size(), 8u) << serializer_name(kind);
+    }
+}
+
 TEST_P(DaemonProxy, RemoteErrorsCarryTypeAndTraceback) {
     Proxy p = proxy();
     try {
