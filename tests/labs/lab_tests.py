@@ -34,7 +34,7 @@ import processes  # noqa: E402
 from environment import pyro_environment  # noqa: E402
 from processes import alive, free_port  # noqa: E402
 from twins import (RecordingColorSquare, RecordingEcho, RecordingIntrospect,  # noqa: E402
-                   RecordingObservable, RecordingObserver, TwinServer)
+                   RecordingObservable, RecordingObserver, SlowToAnswerNameServer, TwinServer)
 
 Pyro4.config.reset(useenvironment=False)  # the test's own calls ignore the caller's PYRO_*
 Pyro4.config.COMMTIMEOUT = 5.0
@@ -317,6 +317,10 @@ def echo_sigint(o):
         lab.interrupt(server, "echo.server")
 
 
+def echo_sigint_registering(o):
+    interrupt_while_registering(o, "echo server", o.echo_server, "echo.server")
+
+
 def echo_sighup(o):
     """Closing the server's terminal (SIGHUP), or `kill` (SIGTERM), stops it like Ctrl-C."""
     stop_like_ctrl_c(o, "echo server", o.echo_server, "echo.server")
@@ -457,6 +461,11 @@ def observer_sigint(o):
         lab.interrupt(observable, "example.observable")
 
 
+def observer_sigint_registering(o):
+    interrupt_while_registering(o, "observable server", o.observable_server,
+                                "example.observable")
+
+
 def observer_sighup(o):
     """Closing a terminal (SIGHUP), or `kill` (SIGTERM), stops the observable and the observer
     like Ctrl-C: the observable removes its name, the observer unregisters."""
@@ -538,6 +547,11 @@ def introspect_sigint(o):
         server = lab.start("introspect server", o.introspect_server)
         lab.wait_registered("example.remote.object", server)
         lab.interrupt(server, "example.remote.object")
+
+
+def introspect_sigint_registering(o):
+    interrupt_while_registering(o, "introspect server", o.introspect_server,
+                                "example.remote.object")
 
 
 def introspect_sighup(o):
@@ -628,6 +642,10 @@ def colorsquare_sigint(o):
         lab.interrupt(receiver, SQUARE)
 
 
+def colorsquare_sigint_registering(o):
+    interrupt_while_registering(o, "colorsquare receiver", o.colorsquare_receive, SQUARE)
+
+
 def colorsquare_sighup(o):
     """Closing the receiver's terminal (SIGHUP), or `kill` (SIGTERM), stops it like Ctrl-C."""
     stop_like_ctrl_c(o, "colorsquare receiver", o.colorsquare_receive, SQUARE)
@@ -640,6 +658,18 @@ def expect_line_containing(program, text, what):
     if program.wait_for(re.escape(text), 5) is None:
         raise Failure("%s: expected %s, a line containing\n    %s" % (program.label, what, text),
                       program)
+
+
+def interrupt_while_registering(o, label, program, name):
+    """Ctrl-C while the server still waits for the name server's answer to its registration (the
+    name is stored already; a person may press it then too): it must stop with exit code 0 and
+    take its name out, as after the ready line."""
+    with Lab(o, name_server=False) as lab, SlowToAnswerNameServer(lab.ns_port) as ns:
+        server = lab.start(label, program)
+        if not ns.stored.wait(o.timeout):
+            raise Failure("%s did not register '%s' in the name server within %g s"
+                          % (label, name, o.timeout), server)
+        lab.interrupt(server, name)
 
 
 def stop_like_ctrl_c(o, label, program, name):
@@ -726,7 +756,9 @@ SCENARIOS = {function.__name__: function for function in (
     observer_sighup,
     introspect_basic, introspect_missing_ns, introspect_sigint, introspect_sighup,
     colorsquare_basic, colorsquare_lost_receiver, colorsquare_missing_ns, colorsquare_sigint,
-    colorsquare_sighup)}
+    colorsquare_sighup,
+    echo_sigint_registering, observer_sigint_registering, introspect_sigint_registering,
+    colorsquare_sigint_registering)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -188,6 +188,46 @@ class TwinServer:
         return str(uri)
 
 
+class SlowToAnswerNameServer:
+    """A Pyro4 name server on `port` (a driver thread) that stores the first registration at
+    once, then holds its answer back for `hold` seconds: the registering server is then still
+    inside its register call while the name is already visible (`stored` is set), which is when
+    a Ctrl-C must still stop it cleanly."""
+
+    def __init__(self, port, hold=2.0):
+        self.stored = threading.Event()
+        self._port = port
+        self._hold = hold
+        self._daemon = None
+        self._thread = None
+
+    def __enter__(self):
+        import Pyro4.naming  # only this twin needs it
+
+        stored, hold = self.stored, self._hold
+
+        @Pyro4.expose
+        class NameServer(Pyro4.naming.NameServer):
+            def register(self, name, uri, safe=False, metadata=None):
+                result = super().register(name, uri, safe, metadata)
+                if not stored.is_set():
+                    stored.set()
+                    time.sleep(hold)
+                return result
+
+        self._daemon = Pyro4.Daemon(host="127.0.0.1", port=self._port)
+        self._daemon.register(NameServer(), Pyro4.constants.NAMESERVER_NAME)
+        self._thread = threading.Thread(target=self._daemon.requestLoop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._daemon.shutdown()
+        self._thread.join(5)
+        self._daemon.close()
+        return False
+
+
 @Pyro4.expose
 class RecordingColorSquare(object):
     """Twin of colorsquare-receive's object: keeps the colour, refuses what the lab's receiver

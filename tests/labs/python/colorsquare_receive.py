@@ -79,6 +79,8 @@ def register_name(ns, name, uri, replace=False):
 
 def unregister_name(ns, name, uri):
     """Removes the name, unless another server has taken it over meanwhile."""
+    if uri is None:  # stopped before the daemon gave the object a URI: nothing registered
+        return
     try:
         if ns.lookup(name) != uri:
             print("'%s' now belongs to another server; leaving it registered." % name)
@@ -112,11 +114,14 @@ def main():
     ns = Pyro4.locateNS()
     # [/handout:todo.find_ns]
     daemon = Pyro4.Daemon()
-    # [handout:todo.register]
-    uri = daemon.register(ColorSquare())  # one object for every client, like the C++ receiver
-    register_name(ns, options.name, uri, options.replace)
-    # [/handout:todo.register]
-    try:  # Ctrl-C may come as soon as the first line shows
+    uri = None
+    # Ctrl-C may come at any moment: even while the name server's answer to the registration
+    # is read (the name is there already), so the try starts before the registration.
+    try:
+        # [handout:todo.register]
+        uri = daemon.register(ColorSquare())  # one object for every client, like the C++ receiver
+        register_name(ns, options.name, uri, options.replace)
+        # [/handout:todo.register]
         print("Colour square ready. Object URI:", uri, flush=True)
         print("Registered as '%s'. Press Ctrl-C to stop." % options.name, flush=True)
         daemon.requestLoop()

@@ -56,6 +56,8 @@ def register_name(ns, name, uri, replace=False):
 
 def unregister_name(ns, name, uri):
     """Removes the name, unless another server has taken it over meanwhile."""
+    if uri is None:  # stopped before the daemon gave the object a URI: nothing registered
+        return
     try:
         if ns.lookup(name) != uri:
             print("'%s' now belongs to another server; leaving it registered." % name)
@@ -88,11 +90,14 @@ def main():
     ns = Pyro4.locateNS()                      # 1. find the name server first
     # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:             # 2. a daemon makes the object reachable
-        # [handout:todo.register]
-        uri = daemon.register(EchoServer())
-        register_name(ns, options.name, uri, options.replace)  # 3. publish it under a name
-        # [/handout:todo.register]
-        try:  # Ctrl-C may come as soon as the first line shows
+        uri = None
+        # Ctrl-C may come at any moment: even while the name server's answer to the registration
+        # is read (the name is there already), so the try starts before the registration.
+        try:
+            # [handout:todo.register]
+            uri = daemon.register(EchoServer())
+            register_name(ns, options.name, uri, options.replace)  # 3. publish it under a name
+            # [/handout:todo.register]
             print("Echo server ready. Object URI: %s" % uri)
             print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
             daemon.requestLoop()               # 4. serve calls until Ctrl-C

@@ -57,6 +57,8 @@ def register_name(ns, name, uri, replace=False):
 
 def unregister_name(ns, name, uri):
     """Removes the name, unless another server has taken it over meanwhile."""
+    if uri is None:  # stopped before the daemon gave the object a URI: nothing registered
+        return
     try:
         if ns.lookup(name) != uri:
             print("'%s' now belongs to another server; leaving it registered." % name)
@@ -90,11 +92,14 @@ def main():
     ns = Pyro4.locateNS()
     # [/handout:todo.find_ns]
     with Pyro4.Daemon() as daemon:
-        # [handout:todo.register]
-        uri = daemon.register(RemoteObject())
-        register_name(ns, options.name, uri, options.replace)
-        # [/handout:todo.register]
-        try:  # Ctrl-C may come as soon as the first line shows
+        uri = None
+        # Ctrl-C may come at any moment: even while the name server's answer to the registration
+        # is read (the name is there already), so the try starts before the registration.
+        try:
+            # [handout:todo.register]
+            uri = daemon.register(RemoteObject())
+            register_name(ns, options.name, uri, options.replace)
+            # [/handout:todo.register]
             print("Remote object ready. Object URI: %s" % uri)
             print("Registered as '%s'. Press Ctrl-C to stop." % options.name)
             daemon.requestLoop()

@@ -24,17 +24,22 @@ def main():
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop_signal, signal.default_int_handler)  # raises KeyboardInterrupt
     with Pyro4.Daemon() as daemon:                       # 1. our own daemon, with our observer
-        # [handout:todo.register]
-        me = daemon.register(Observer())
-        observable = Pyro4.Proxy("PYRONAME:example.observable")
-        observable.register_observer(me)                # 2. tell the observable where we are
-        # [/handout:todo.register]
-        try:  # Ctrl-C may come as soon as the first line shows
+        me = observable = None
+        # Ctrl-C may come at any moment: even while the observable's answer to register_observer
+        # is read (it calls us back already), so the try starts before the registration.
+        try:
+            # [handout:todo.register]
+            me = daemon.register(Observer())
+            observable = Pyro4.Proxy("PYRONAME:example.observable")
+            observable.register_observer(me)            # 2. tell the observable where we are
+            # [/handout:todo.register]
             print("Observer %s registered; waiting for updates." % me)
             print("Press Ctrl-C to stop.")
             daemon.requestLoop()                        # 3. serve the callbacks until Ctrl-C
         except KeyboardInterrupt:
             pass
+        if observable is None:  # stopped before it had an observable to register with
+            return
         try:
             # [handout:todo.unregister]
             observable.unregister_observer(me)
