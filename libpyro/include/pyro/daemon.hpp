@@ -71,6 +71,11 @@ struct DaemonOptions {
     // once more up to this long, so that an owner who interrupts them after request_loop()
     // (see stop_token()) can destroy what they use safely.
     std::chrono::milliseconds shutdown_grace{500};
+    // Item streams (item_stream.hpp) open at once, per client connection and in all (lingering
+    // ones included); a call whose stream would pass either gets a PyroError saying so. Pyro4
+    // has no such limit, but then a client could make the server keep any number of generators.
+    std::size_t max_streams_per_connection = 64;
+    std::size_t max_streams = 1024;
 };
 
 class Daemon {

@@ -48,6 +48,7 @@
 #include "pyro/convert.hpp"
 #include "pyro/detail/callable_traits.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/item_stream.hpp"
 #include "pyro/object_metadata.hpp"
 #include "pyro/value.hpp"
 
@@ -166,6 +167,10 @@ Interface::Invoker make_invoker(std::string name, F f, std::vector<std::string> 
             if constexpr (std::is_void_v<result>) {
                 std::invoke(f, object, std::move(std::get<I>(converted))...);
                 return Value();
+            } else if constexpr (is_item_stream_v<std::remove_cvref_t<result>>) {
+                // Sent as an item stream, item by item (item_stream.hpp).
+                return offer_item_stream(
+                    ItemStream(std::invoke(f, object, std::move(std::get<I>(converted))...)));
             } else {
                 return to_value(std::invoke(f, object, std::move(std::get<I>(converted))...));
             }
