@@ -106,6 +106,17 @@ elif scenario == "error":
     except ValueError as e:
         check(str(e) == "failed at 2", "got %r" % (e,))
     check(terminated(it.streamId), "the stream is still there after its error")
+elif scenario == "batch":
+    # Pyro4 streams no batch results: its daemon fails to serialize the generator.
+    batch = Pyro4.batch(p)
+    batch.closed_count()
+    batch.count(3)
+    try:
+        list(batch())
+        check(False, "a batch with a stream result")
+    except Pyro4.errors.SerializeError as e:
+        check("count()" in str(e) and "batch" in str(e), "got %r" % (e,))
+    check(list(p.letters()) == ["a", "b", "c"], "the connection after the batch")
 elif scenario == "cap":
     # The daemon allows 3 streams per connection.
     streams = [p.count(5) for _ in range(3)]

@@ -60,6 +60,11 @@ struct Streams {
         }
     }
     ItemStream letters() { return ItemStream::from_range(std::vector<std::string>{"a", "b", "c"}); }
+    ItemStream ticks(int n) {
+        return ItemStream::from_function([i = 0, n]() mutable -> std::optional<std::string> {
+            return i < n ? std::optional<std::string>("tick " + std::to_string(i++)) : std::nullopt;
+        });
+    }
     int closed_count() const { return closed->load(); }
     std::vector<int> plain() const { return {1, 2, 3}; }
 };
@@ -70,6 +75,7 @@ methods<Streams> streams_interface() {
                          .expose("watched", &Streams::watched, {"n"})
                          .expose("fail_at", &Streams::fail_at, {"n", "k"})
                          .expose("letters", &Streams::letters)
+                         .expose("ticks", &Streams::ticks, {"n"})
                          .expose("closed_count", &Streams::closed_count)
                          .expose("plain", &Streams::plain));
 }
@@ -216,6 +222,12 @@ TEST_P(CppToCpp, FullIteration) {
     full_iteration(server.uri.str(), GetParam());
     // The one stream not iterated to its end, by call<int>: closed by the proxy.
     EXPECT_TRUE(eventually([&] { return server.servant->closed_count() == 1; }));
+    Proxy proxy(server.uri, client_config(GetParam()));
+    std::vector<Value> ticks;
+    for (const Value& tick : proxy.call<Stream>("ticks", 2)) {
+        ticks.push_back(tick);
+    }
+    EXPECT_EQ(ticks, (std::vector<Value>{"tick 0", "tick 1"}));
 }
 
 TEST_P(CppToCpp, EarlyAbandonClosesTheGenerator) {
@@ -390,6 +402,11 @@ TEST_P(PythonToCpp, IterStreamingOff) {
 TEST_P(PythonToCpp, ErrorInTheMiddle) {
     CppServer server;
     run("error", server);
+}
+
+TEST_P(PythonToCpp, NoStreamsInABatch) {
+    CppServer server;
+    run("batch", server);
 }
 
 TEST_P(PythonToCpp, PerConnectionCap) {
