@@ -27,6 +27,9 @@
 //   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); }, {"x"})
 // Trailing std::optional parameters may be left out by the caller (they arrive as std::nullopt):
 //   .expose("greet", &Greeter::greet, {"name", "greeting"})
+// A method returning pyro::Generator<T> or pyro::ItemStream sends its result as a Pyro4 item
+// stream, one item per client request (item_stream.hpp):
+//   .expose("count", &Counter::count, {"n"})      // pyro::Generator<int> count(int n)
 //
 // A methods<T> is a value built once before registering the object with a Daemon; building is
 // not thread-safe, using the finished Interface from many threads is.
