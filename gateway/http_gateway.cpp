@@ -265,15 +265,16 @@ Value exception_dict(const PyroError& error) {
 
 // A Pyro4 daemon answers a generator's result with FLAGS_ITEMSTREAMRESULT and, for older clients,
 // FLAGS_EXCEPTION and this exception as the payload; pyro4-httpgateway passes that payload on.
-// libpyro's Proxy refuses item streams before it reads the payload, so the gateway recognises
-// that refusal and answers with what the daemon sent.
+// libpyro's Proxy::invoke refuses item streams (closing them) before it reads the payload, so
+// the gateway recognises that refusal and answers with what the daemon sent.
 constexpr std::string_view item_stream_exception =
     R"({"__class__": "Pyro4.errors.ProtocolError", "__exception__": true, )"
     R"("args": ["result of call is an iterator"], "attributes": {"_pyroTraceback": null}})";
 
 bool is_item_stream_refusal(const PyroError& error) {
     return error.python_class() == "Pyro4.errors.PyroError" && !error.remote_value() &&
-           std::string_view(error.what()).starts_with("the remote method returned an item stream");
+           std::string_view(error.what()).find("() returned an item stream") !=
+               std::string_view::npos;
 }
 
 // ---- correlation ids ----

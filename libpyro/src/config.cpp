@@ -254,6 +254,9 @@ Config Config::from_environment(const Lookup& lookup) {
     read.count("PYRO_THREADPOOL_SIZE", config.threadpool_size, 1);
     read.flag("PYRO_SOCK_REUSE", config.sock_reuse);
     read.flag("PYRO_SOCK_NODELAY", config.sock_nodelay);
+    read.flag("PYRO_ITER_STREAMING", config.iter_streaming);
+    read.seconds("PYRO_ITER_STREAM_LIFETIME", config.iter_stream_lifetime);
+    read.seconds("PYRO_ITER_STREAM_LINGER", config.iter_stream_linger);
     read.text("PYRO_LOGLEVEL", config.log_level);
     if (config.log_level && config.log_level->empty()) {
         config.log_level.reset(); // Pyro4 treats an empty PYRO_LOGLEVEL as unset

@@ -31,7 +31,8 @@ std::string_view sent_class(const Value& payload) {
 void Daemon::Impl::log_call_error(const ConnectionState& state, std::string_view object,
                                   std::string_view method, const std::exception& error,
                                   const Value& payload, bool sent) const {
-    if (log.enabled(LogLevel::Info)) {
+    // The normal end of an item stream is no error (Pyro4 logs none either).
+    if (log.enabled(LogLevel::Info) && sent_class(payload) != "builtins.StopIteration") {
         log.info(object, ".", method, "() called from ", state.peer, " raised: ", error.what(),
                  sent ? "; sent back as " : "; oneway call, nothing sent back",
                  sent ? sent_class(payload) : std::string_view());
@@ -100,6 +101,9 @@ Value Daemon::Impl::call(const detail::InvokeRequest& request, ConnectionState& 
         throw RemoteError("builtins.AttributeError",
                           "attempt to access private attribute '" + request.method + "'");
     }
+    if (detail::StreamCall* streaming = detail::StreamCall::current()) {
+        streaming->servant = instance; // a stream the method returns may use its servant
+    }
     // A Proxy the servant makes from an argument takes this daemon's Config (call_context.hpp).
     const detail::DaemonConfigScope scope(config);
     return detail::invoke(interface, instance.get(), request.method, request.params,
@@ -146,6 +150,7 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             if (!entry) {
                 throw DaemonError("unknown object");
             }
+            std::string streamed; // a method that returned an item stream: Pyro4 cannot send it
             for (const auto& item : invoke.params) {
                 if (!item.is_sequence() || item.items().size() != 3) {
                     throw SerializeError("batch: each call must be (method, args, kwargs)");
@@ -164,7 +169,11 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
                     throw RemoteError("builtins.AttributeError", missing + single.method + "'");
                 }
                 try {
+                    const detail::StreamCall stream_call(oneway ? nullptr : &state);
                     results.push_back(call(single, state));
+                    if (stream_call.produced && streamed.empty()) {
+                        streamed = single.method;
+                    }
                 } catch (const std::exception& error) {
                     Value payload = detail::exception_payload(error, object, single.method);
                     log_call_error(state, object, single.method, error, payload, !oneway);
@@ -173,9 +182,18 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
                     break;
                 }
             }
+            if (!streamed.empty() && !oneway) {
+                throw SerializeError("cannot send the item stream " + streamed +
+                                     "() returned in a batch call (Pyro4 streams no batch "
+                                     "results); call it on its own, or return a list");
+            }
             result = Value::list(std::move(results));
         } else {
+            detail::StreamCall stream_call(oneway ? nullptr : &state);
             result = call(invoke, state);
+            if (stream_call.produced && !oneway) {
+                return start_stream(request, kind, stream_call, state);
+            }
         }
         std::string payload;
         try {

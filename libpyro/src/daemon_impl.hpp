@@ -4,6 +4,7 @@
 //                       writing replies (fairly, with bounded output)
 //   daemon_dispatch.cpp finding the object and method, invoking it, building the result
 //   daemon_object.cpp   the Pyro.Daemon object every daemon serves (ping, info, get_metadata, …)
+//   daemon_streams.cpp  item streams: methods returning generators (daemon_streams.hpp)
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 
 #include <boost/asio.hpp>
 
+#include "daemon_streams.hpp"
 #include "fault_injector.hpp"
 #include "monitor_reporter.hpp"
 #include "net.hpp"
@@ -97,6 +99,9 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     mutable std::mutex objects_mutex;
     std::map<std::string, std::shared_ptr<const Entry>, std::less<>> objects;
     std::vector<std::string> order;
+    // After `objects`, so the streams (which may use their servants) go first.
+    detail::StreamRegistry streams{{config.iter_stream_lifetime, config.iter_stream_linger,
+                                    options.max_streams_per_connection, options.max_streams}};
 
     // The open connections, shut down by shutdown(). Declared before the io_contexts: a
     // connection that io's destructor ends still finds them.
@@ -231,6 +236,9 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     // daemon_dispatch.cpp (on the worker thread that read the request)
     Message dispatch(const Message& request, ConnectionState& state, bool oneway);
     Value call(const detail::InvokeRequest& call, ConnectionState& state);
+    // The answer to a call whose method returned an item stream (daemon_streams.cpp).
+    Message start_stream(const Message& request, SerializerKind kind, detail::StreamCall& call,
+                         ConnectionState& state);
     Message reply_to(const Message& request, MessageType type, std::uint16_t serializer_id,
                      std::string payload, std::uint16_t flags, bool with_corr) const;
     // INFO: a call that raised, and what the client was sent (nothing for a oneway call).

@@ -16,11 +16,12 @@ public:
     std::string info() const;
     std::vector<std::string> registered() const;
     Value get_metadata(const std::string& object_id, std::optional<bool> as_lists) const;
-    Value get_next_stream_item(const std::string&) const {
-        // libpyro servants never return item streams (§5.9), so no id is ever valid.
-        throw PyroError("item stream terminated");
+    // Item streams (§5.9, daemon_streams.hpp); the caller's connection adopts a lingering stream.
+    Value get_next_stream_item(const std::string& stream_id) const {
+        const detail::StreamCall* call = detail::StreamCall::current();
+        return daemon_.streams.next(stream_id, call ? call->connection : nullptr);
     }
-    void close_stream(const std::string&) const noexcept {}
+    void close_stream(const std::string& stream_id) const { daemon_.streams.close(stream_id); }
 
 private:
     Daemon::Impl& daemon_;

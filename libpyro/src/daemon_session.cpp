@@ -485,6 +485,7 @@ asio::awaitable<void> Daemon::Impl::serve(Socket socket, Worker& worker, std::st
         const std::lock_guard lock(connections_mutex);
         connections.erase(&state);
     }
+    streams.connection_closed(&state); // its item streams linger or close (daemon_streams.hpp)
     boost::system::error_code ignored;
     if (abort_on_close) {
         // A reset, not a FIN after the unsent reply: the kernel frees the reply's bytes too.

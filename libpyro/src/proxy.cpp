@@ -105,6 +105,7 @@ struct Proxy::Impl {
     Value handshake_data{"hello"};                // Pyro4's _pyroHandshake
     Value handshake_response;                     // the server's answer to it
     std::vector<Annotation> response_annotations; // of the last reply
+    std::string stream_started; // the STRM id of the last reply that started an item stream
 
     asio::io_context io{1};
     std::optional<Socket> socket;
@@ -547,13 +548,19 @@ struct Proxy::Impl {
         }
     }
 
-    // One INVOKE and its RESULT on the open connection.
+    // One INVOKE and its RESULT on the open connection. `params_as_list`: serpent sends the
+    // params as a list rather than a tuple, as Python's stream iterator does (§5.9).
     Value exchange(const std::string& object, const std::string& method, Value params,
-                   std::optional<Value::Entries> kwargs, bool oneway = false) {
+                   std::optional<Value::Entries> kwargs, bool oneway = false,
+                   bool params_as_list = false) {
         seq = static_cast<std::uint16_t>(seq + 1);
-        send(new_message(
-            MessageType::Invoke, oneway ? flags::oneway : 0,
-            detail::invoke_payload(serializer, object, method, params.items(), std::move(kwargs))));
+        stream_started.clear();
+        Value payload =
+            detail::invoke_payload(serializer, object, method, params.items(), std::move(kwargs));
+        if (params_as_list && serializer == SerializerKind::Serpent) {
+            payload.items()[2] = Value::list(std::move(payload.items()[2].items()));
+        }
+        send(new_message(MessageType::Invoke, oneway ? flags::oneway : 0, std::move(payload)));
         if (oneway) {
             return Value();
         }
@@ -572,8 +579,14 @@ struct Proxy::Impl {
                                  std::to_string(reply.serializer_id));
         }
         if (reply.has_flag(flags::item_stream_result)) {
-            throw PyroError("the remote method returned an item stream (a Python generator); "
-                            "libpyro proxies do not iterate streams, return a list instead");
+            // §5.9: the items follow one by one (stream.hpp); without STRM the server refused.
+            const std::string* id = reply.annotation("STRM");
+            if (id == nullptr || id->empty()) {
+                throw ProtocolError("result of call is an iterator, but the server is not "
+                                    "configured to allow streaming");
+            }
+            stream_started = *id;
+            return Value();
         }
         Value value = deserialize(serializer, payload_bytes(reply, limits));
         if (reply.has_flag(flags::exception)) {
@@ -692,7 +705,7 @@ Proxy::Proxy(Uri uri, Config config) : Proxy(std::move(uri), config, Logger(conf
 Proxy::Proxy(std::string_view uri, Config config)
     : Proxy(Uri::parse(uri, config.ns_port), std::move(config)) {}
 Proxy::Proxy(Uri uri, Config config, Logger logger)
-    : impl_(std::make_unique<Impl>(std::move(uri), std::move(config), std::move(logger))) {}
+    : impl_(std::make_shared<Impl>(std::move(uri), std::move(config), std::move(logger))) {}
 Proxy::Proxy(std::string_view uri, Config config, Logger logger)
     : Proxy(Uri::parse(uri, config.ns_port), std::move(config), std::move(logger)) {}
 Proxy::~Proxy() {
@@ -705,7 +718,64 @@ Proxy& Proxy::operator=(Proxy&&) noexcept = default;
 
 Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries kwargs) {
     const std::lock_guard lock(impl_->mutex);
-    return impl_->perform(std::string(method), args, kwargs, false);
+    Value result = impl_->perform(std::string(method), args, kwargs, false);
+    if (!impl_->stream_started.empty()) {
+        // A Value cannot hold a stream: free it on the server and say how to iterate it.
+        const std::string id = std::exchange(impl_->stream_started, {});
+        try {
+            impl_->exchange("Pyro.Daemon", "close_stream", Value::list({Value(id)}),
+                            Value::Entries{}, true, true);
+        } catch (const CommunicationError&) {
+            impl_->disconnect();
+        }
+        throw PyroError(std::string(method) +
+                        "() returned an item stream (a generator): iterate it with "
+                        "proxy.call<pyro::Stream>(\"" +
+                        std::string(method) + "\", ...) or proxy.invoke_stream(...)");
+    }
+    return result;
+}
+
+Stream Proxy::invoke_stream(std::string_view method, Value::Items args, Value::Entries kwargs) {
+    Value result;
+    std::string id;
+    {
+        const std::lock_guard lock(impl_->mutex);
+        result = impl_->perform(std::string(method), args, kwargs, false);
+        id = std::exchange(impl_->stream_started, {});
+    }
+    if (id.empty()) {
+        return Stream::from_result(method, std::move(result));
+    }
+    return Stream(impl_, std::move(id), std::string(method));
+}
+
+Value Proxy::stream_request(const std::weak_ptr<void>& proxy, const char* method,
+                            const std::string& stream_id, bool oneway) {
+    const auto impl = std::static_pointer_cast<Impl>(proxy.lock());
+    if (!impl) {
+        throw ConnectionClosedError("the proxy for this stream result has been closed");
+    }
+    const std::lock_guard lock(impl->mutex);
+    if (!impl->socket) {
+        throw ConnectionClosedError("the proxy for this stream result has been closed (call "
+                                    "bind() on it to go on within the server's linger time)");
+    }
+    try {
+        Value item = impl->exchange("Pyro.Daemon", method, Value::list({Value(stream_id)}),
+                                    Value::Entries{}, oneway, true);
+        if (!impl->stream_started.empty()) {
+            const std::string nested = std::exchange(impl->stream_started, {});
+            impl->exchange("Pyro.Daemon", "close_stream", Value::list({Value(nested)}),
+                           Value::Entries{}, true, true);
+            throw PyroError("an item of the stream is itself an item stream, which libpyro "
+                            "does not iterate; yield lists instead");
+        }
+        return item;
+    } catch (const CommunicationError&) {
+        impl->disconnect();
+        throw;
+    }
 }
 
 void Proxy::invoke_oneway(std::string_view method, Value::Items args, Value::Entries kwargs) {

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <future>
 #include <limits>
+#include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -25,12 +27,14 @@
 
 #include "pyro/batch.hpp"
 #include "pyro/daemon.hpp"
+#include "pyro/generator.hpp"
 #include "pyro/message.hpp"
 #include "pyro/methods.hpp"
 #include "pyro/name_server.hpp"
 #include "pyro/proxy.hpp"
 #include "pyro/remote_exception.hpp"
 #include "pyro/serializer.hpp"
+#include "pyro/stream.hpp"
 #include "support/hex.hpp"
 #include "support/tagged_value.hpp"
 #include "support/vectors.hpp"
@@ -648,6 +652,140 @@ TEST_P(GoldenReplay, DaemonAnswersTheCapturedCalls) {
         EXPECT_TRUE(served_names.contains(method)) << method << " is called but not served";
     }
 }
+
+// The item stream scenario (PYRO4-WIRE.md §5.9), both ways. Proxy side: making the captured
+// calls through pyro::Stream (iterate one stream to its end, drop a second after one item), the
+// proxy must send the captured client frames byte for byte, get_next_stream_item and the oneway
+// close_stream included; the stream ids come from the replayed server, so they match too.
+class GoldenStream : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenStream, ProxySendsTheCapturedClientFrames) {
+    const json::value doc = test::load_vector(GetParam() + ".json");
+    std::vector<std::pair<bool, std::string>> script;
+    std::vector<const json::value*> client_frames;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const bool from_client = text(frame.at("direction")) == "client->server";
+        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
+        if (from_client) {
+            client_frames.push_back(&frame);
+        }
+    }
+    ReplayServer server(script);
+    Config config;
+    config.serializer = text(doc.at("serializer"));
+    config.comm_timeout = 5.0;
+    {
+        Proxy proxy("PYRO:test.echoserver@127.0.0.1:" + std::to_string(server.port()), config);
+        Stream first = proxy.call<Stream>("generator");
+        std::vector<Value> items;
+        for (const Value& item : first) {
+            items.push_back(item);
+        }
+        EXPECT_EQ(items, (std::vector<Value>{"one", "two", "three"}));
+        Stream second = proxy.call<Stream>("generator");
+        EXPECT_EQ(second.next(), std::optional<Value>("one"));
+        second.close();
+        EXPECT_EQ(proxy.call<std::string>("echo", "after streams"), "after streams");
+    }
+    const std::vector<std::string> sent = server.received();
+    ASSERT_EQ(sent.size(), client_frames.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        SCOPED_TRACE("client frame " + std::to_string(i));
+        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
+                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
+    }
+}
+
+// Daemon side: a libpyro daemon whose generator() yields what Pyro4's echo server yields gets
+// the captured client frames, with the stream ids it hands out put where the captured ones were
+// (same length, outside the checksum), and must answer as Pyro4 did: the STRM answer and every
+// item byte for byte outside the variable ranges, the end as StopIteration with no arguments
+// (its traceback is Python's, so only class, arguments and header are compared).
+TEST_P(GoldenStream, DaemonAnswersTheCapturedCalls) {
+    const json::value doc = test::load_vector(GetParam() + ".json");
+    const auto kind =
+        serializer_from_id(static_cast<std::uint16_t>(doc.at("serializer_id").as_int64()));
+    Config config;
+    config.host = "127.0.0.1";
+    Daemon daemon(config);
+    const Uri uri = daemon.register_object(std::make_shared<EchoServer>(),
+                                           methods<EchoServer>()
+                                               .expose("echo", &EchoServer::echo)
+                                               .expose("generator",
+                                                       [](EchoServer&) -> Generator<std::string> {
+                                                           co_yield "one";
+                                                           co_yield "two";
+                                                           co_yield "three";
+                                                       }),
+                                           "test.echoserver");
+    auto serving = daemon.run_in_background();
+    const int fd = connect_loopback(*uri.port());
+    ASSERT_GE(fd, 0);
+    std::map<std::string, std::string> ids; // captured stream id -> the daemon's
+    std::string last_captured_id;
+    std::size_t answers = 0;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const auto& decoded = frame.at("decoded");
+        const std::string type = text(decoded.at("header").at("type_name"));
+        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
+        std::string raw = from_hex(text(frame.at("hex")));
+        if (text(frame.at("direction")) == "client->server") {
+            for (const auto& range : frame.at("variable").as_array()) {
+                if (text(range.at("field")) == "payload") {
+                    const auto offset = static_cast<std::size_t>(range.at("offset").as_int64());
+                    const auto length = static_cast<std::size_t>(range.at("length").as_int64());
+                    const std::string captured = raw.substr(offset, length);
+                    ASSERT_TRUE(ids.contains(captured)) << captured;
+                    raw.replace(offset, length, ids.at(captured));
+                }
+            }
+            ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
+                      static_cast<ssize_t>(raw.size()));
+            continue;
+        }
+        const std::string answer = ReplayServer::read_frame(fd);
+        ASSERT_FALSE(answer.empty()) << "the daemon sent no answer within 5 s";
+        ++answers;
+        const Message got = decode_message(answer);
+        const Message expected = decode_message(raw);
+        EXPECT_EQ(got.type, expected.type);
+        EXPECT_EQ(got.flags, expected.flags);
+        EXPECT_EQ(got.seq, expected.seq);
+        EXPECT_EQ(got.serializer_id, expected.serializer_id);
+        if (type == "MSG_CONNECTOK") {
+            continue; // the metadata lists differ (echo_* scenarios compare them)
+        }
+        if (const std::string* strm = expected.annotation("STRM")) {
+            const std::string* mine = got.annotation("STRM");
+            ASSERT_NE(mine, nullptr) << "no STRM annotation";
+            EXPECT_EQ(mine->size(), 36u) << *mine;
+            EXPECT_TRUE(std::regex_match(*mine, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                                                           "[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+                << *mine;
+            ids[*strm] = *mine;
+        }
+        const Value got_value = deserialize(kind, payload_bytes(got));
+        const Value expected_value = deserialize(kind, payload_bytes(expected));
+        if (const Value* cls = expected_value.find("__class__");
+            cls && *cls == Value("builtins.StopIteration")) {
+            EXPECT_EQ(*got_value.find("__class__"), *cls);
+            EXPECT_EQ(*got_value.find("args"), *expected_value.find("args"));
+            EXPECT_TRUE(got.annotations.empty());
+            continue;
+        }
+        EXPECT_EQ(got_value.repr(), expected_value.repr());
+        EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
+    }
+    ::close(fd);
+    EXPECT_EQ(answers, 9u);
+    EXPECT_EQ(ids.size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenStream,
+                         ::testing::Values("item_stream_json", "item_stream_serpent"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                             return info.param;
+                         });
 
 // The batch scenario (§5.7) both ways. Its calls, as the captured INVOKE frames hold them: each
 // "<batch>" INVOKE's (method, args, kwargs) list and flags, or a plain call.

@@ -63,6 +63,9 @@ TEST(ReferenceOutputs, ConfigDefaultsAreThoseOfPyro4) {
     EXPECT_EQ(pyro4.at("AUTOPROXY"), python_bool(config.autoproxy));
     EXPECT_EQ(pyro4.at("SOCK_REUSE"), python_bool(config.sock_reuse));
     EXPECT_EQ(pyro4.at("SOCK_NODELAY"), python_bool(config.sock_nodelay));
+    EXPECT_EQ(pyro4.at("ITER_STREAMING"), python_bool(config.iter_streaming));
+    EXPECT_EQ(pyro4.at("ITER_STREAM_LIFETIME"), python_float(config.iter_stream_lifetime));
+    EXPECT_EQ(pyro4.at("ITER_STREAM_LINGER"), python_float(config.iter_stream_linger));
     EXPECT_EQ(pyro4.at("PREFER_IP_VERSION"), std::to_string(config.prefer_ip_version));
     EXPECT_EQ(pyro4.at("THREADPOOL_SIZE"), std::to_string(config.threadpool_size));
     EXPECT_EQ(pyro4.at("BROADCAST_ADDRS"),

@@ -299,7 +299,8 @@ TEST_P(PythonPeer, RemoteExceptions) {
     } catch (const RemoteError& e) {
         EXPECT_EQ(e.python_class(), "builtins.AttributeError");
     }
-    // A Python generator result is an item stream, which libpyro proxies refuse clearly.
+    // A Python generator result is an item stream: a plain invoke() cannot hold it and says
+    // how to iterate it (call<pyro::Stream>, tests/parity/streams).
     try {
         (void)echo.invoke("generator");
         FAIL() << "no exception";

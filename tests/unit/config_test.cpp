@@ -59,6 +59,9 @@ TEST(ConfigDefaults, EqualPyro4s) {
     EXPECT_EQ(config.threadpool_size, 40);
     EXPECT_TRUE(config.sock_reuse);
     EXPECT_FALSE(config.sock_nodelay);
+    EXPECT_TRUE(config.iter_streaming);
+    EXPECT_EQ(config.iter_stream_lifetime, 0.0);
+    EXPECT_EQ(config.iter_stream_linger, 30.0);
     EXPECT_EQ(config.log_level, std::nullopt);
     EXPECT_EQ(config.log_file, "pyro.log");
     EXPECT_EQ(config.hmac_key, std::nullopt);
@@ -96,6 +99,9 @@ TEST(ConfigFromEnvironment, EveryVariable) {
         {"PYRO_THREADPOOL_SIZE", "8"},
         {"PYRO_SOCK_REUSE", "0"},
         {"PYRO_SOCK_NODELAY", "1"},
+        {"PYRO_ITER_STREAMING", "off"},
+        {"PYRO_ITER_STREAM_LIFETIME", "60"},
+        {"PYRO_ITER_STREAM_LINGER", "0.5"},
         {"PYRO_LOGLEVEL", "DEBUG"},
         {"PYRO_LOGFILE", "{stderr}"},
         {"PYRO_HMAC_KEY", "labkit-secret"},
@@ -124,6 +130,9 @@ TEST(ConfigFromEnvironment, EveryVariable) {
     EXPECT_EQ(config.threadpool_size, 8);
     EXPECT_FALSE(config.sock_reuse);
     EXPECT_TRUE(config.sock_nodelay);
+    EXPECT_FALSE(config.iter_streaming);
+    EXPECT_EQ(config.iter_stream_lifetime, 60.0);
+    EXPECT_EQ(config.iter_stream_linger, 0.5);
     EXPECT_EQ(config.log_level, "DEBUG");
     EXPECT_EQ(config.log_file, "{stderr}");
     EXPECT_EQ(config.hmac_key, "labkit-secret");

@@ -38,6 +38,13 @@ struct Config {
     int threadpool_size = 40;  // PYRO_THREADPOOL_SIZE
     bool sock_reuse = true;    // PYRO_SOCK_REUSE
     bool sock_nodelay = false; // PYRO_SOCK_NODELAY
+    // Item streams (a servant method returning a generator, item_stream.hpp). PYRO_ITER_STREAMING
+    // off: the caller gets Pyro4's ProtocolError instead of a stream. PYRO_ITER_STREAM_LIFETIME:
+    // seconds a stream may exist at all (0 = no limit). PYRO_ITER_STREAM_LINGER: seconds the
+    // streams of a client that disconnected wait for it to reconnect (0 = closed at once).
+    bool iter_streaming = true;
+    double iter_stream_lifetime = 0.0;
+    double iter_stream_linger = 30.0;
     // PYRO_LOGLEVEL: DEBUG, INFO, WARNING, ERROR or CRITICAL (read in any case, kept in upper
     // case); enables the log (pyro::Logger, log.hpp). Unset: only warnings, on stderr.
     std::optional<std::string> log_level;

@@ -84,6 +84,11 @@ struct DaemonOptions {
     // its what() as the reason the client sees. current_context() works inside it (no method
     // yet). Unset: answers "hello", as Pyro4 does.
     std::function<Value(ClientConnection& connection, const Value& data)> validate_handshake;
+    // Item streams (item_stream.hpp) open at once, per client connection and in all (lingering
+    // ones included); a call whose stream would pass either gets a PyroError saying so. Pyro4
+    // has no such limit, but then a client could make the server keep any number of generators.
+    std::size_t max_streams_per_connection = 64;
+    std::size_t max_streams = 1024;
 };
 
 class Daemon {

@@ -27,6 +27,9 @@
 //   .expose("twice", [](Calculator& c, int x) { return c.add(x, x); }, {"x"})
 // Trailing std::optional parameters may be left out by the caller (they arrive as std::nullopt):
 //   .expose("greet", &Greeter::greet, {"name", "greeting"})
+// A method returning pyro::Generator<T> or pyro::ItemStream sends its result as a Pyro4 item
+// stream, one item per client request (item_stream.hpp):
+//   .expose("count", &Counter::count, {"n"})      // pyro::Generator<int> count(int n)
 //
 // A methods<T> is a value built once before registering the object with a Daemon; building is
 // not thread-safe, using the finished Interface from many threads is.
@@ -48,6 +51,7 @@
 #include "pyro/convert.hpp"
 #include "pyro/detail/callable_traits.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/item_stream.hpp"
 #include "pyro/object_metadata.hpp"
 #include "pyro/value.hpp"
 
@@ -166,6 +170,10 @@ Interface::Invoker make_invoker(std::string name, F f, std::vector<std::string> 
             if constexpr (std::is_void_v<result>) {
                 std::invoke(f, object, std::move(std::get<I>(converted))...);
                 return Value();
+            } else if constexpr (is_item_stream_v<std::remove_cvref_t<result>>) {
+                // Sent as an item stream, item by item (item_stream.hpp).
+                return offer_item_stream(
+                    ItemStream(std::invoke(f, object, std::move(std::get<I>(converted))...)));
             } else {
                 return to_value(std::invoke(f, object, std::move(std::get<I>(converted))...));
             }

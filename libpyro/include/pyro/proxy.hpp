@@ -28,6 +28,7 @@
 #include "pyro/log.hpp"
 #include "pyro/object_metadata.hpp"
 #include "pyro/serializer.hpp"
+#include "pyro/stream.hpp"
 #include "pyro/uri.hpp"
 #include "pyro/value.hpp"
 
@@ -52,18 +53,29 @@ public:
     // Calls a method and converts the result: call<int>("add", 2, 3). A oneway method returns at
     // once (R must then be void or Value). Blocks until the result arrives or the timeout passes
     // (TimeoutError); a lost connection gives ConnectionClosedError.
+    // For a method that returns a generator (a Pyro4 item stream), call<pyro::Stream> gives its
+    // items one at a time (stream.hpp); any other R then fails, and the server's stream is
+    // closed.
     template <class R = Value, class... Args>
     R call(std::string_view method, const Args&... args) {
-        Value result = invoke(method, Value::Items{pyro::to_value(args)...});
-        if constexpr (std::is_void_v<R>) {
-            return;
+        if constexpr (std::is_same_v<R, Stream>) {
+            return invoke_stream(method, Value::Items{pyro::to_value(args)...});
         } else {
-            return reply_from_value<R>(method, result);
+            Value result = invoke(method, Value::Items{pyro::to_value(args)...});
+            if constexpr (std::is_void_v<R>) {
+                return;
+            } else {
+                return reply_from_value<R>(method, result);
+            }
         }
     }
 
     // The dynamic form: positional and keyword arguments as Values.
     Value invoke(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
+    // A call whose result is iterated (stream.hpp): an item stream, or a list/tuple/set result.
+    // TypeError for any other result.
+    Stream invoke_stream(std::string_view method, Value::Items args = {},
+                         Value::Entries kwargs = {});
     // Sends the call with FLAGS_ONEWAY whatever the metadata says; does not wait.
     void invoke_oneway(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
 
@@ -124,7 +136,12 @@ public:
 
 private:
     struct Impl; // proxy.cpp
-    std::unique_ptr<Impl> impl_;
+    friend class Stream;
+    // A Stream's call on the proxy's connection to Pyro.Daemon (get_next_stream_item,
+    // close_stream); `proxy` is the Impl, type-erased so stream.hpp need not know it.
+    static Value stream_request(const std::weak_ptr<void>& proxy, const char* method,
+                                const std::string& stream_id, bool oneway);
+    std::shared_ptr<Impl> impl_; // shared with the Streams it started (weakly)
 };
 
 // Proxies travel as Pyro4.core.Proxy class dicts; a received URI string, URI dict or Proxy dict
