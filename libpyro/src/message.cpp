@@ -548,13 +548,11 @@ std::size_t MessageReader::feed(std::span<const std::uint8_t> data) {
     if (take > 0) {
         // Grow with what has arrived, never past the announced size: a header that announces
         // 2 GiB (with no limit set) costs memory only as the bytes really come in.
-        // Up to 16 MiB is reserved at once, so a usual large frame is received into one
-        // allocation instead of doubling (each step a copy and fresh pages).
-        constexpr std::size_t reserve_at_once = 16 * 1024 * 1024;
+        // Not reserved at once even for an honest large frame: 200 stalled clients announcing
+        // 2 GiB each would then hold 200 reservations (MessageReaderFeed.UnlimitedReader…).
         const std::size_t needed = buffer_.size() + take;
         if (needed > buffer_.capacity()) {
-            buffer_.reserve(
-                std::min(total, std::max({needed, 2 * buffer_.capacity(), reserve_at_once})));
+            buffer_.reserve(std::min(total, std::max(needed, 2 * buffer_.capacity())));
         }
         buffer_.append(bytes + used, take);
         used += take;
