@@ -351,7 +351,7 @@ TEST(PyroNs, TwoThousandIdleConnectionsNeverBlockANewClient) {
     }
     std::cout << "lookup by a new client: " << baseline << " ms alone, worst of 5 with "
               << idle_count << " idle connections open: " << worst << " ms\n";
-    EXPECT_LT(worst, 100.0);
+    EXPECT_LT(worst, 100.0 * test::time_factor); // sanitizer builds are slower
     EXPECT_TRUE(ns.process().running()) << ns.describe();
 }
 
