@@ -37,15 +37,21 @@ struct Parity {
         if (!std::isfinite(seconds) || seconds < 0 || seconds > 30) {
             throw std::invalid_argument("slow_add: seconds must be from 0 to 30");
         }
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-        if (a.is_int() && b.is_int()) {
-            std::int64_t sum = 0;
-            if (!__builtin_add_overflow(a.as_int(), b.as_int(), &sum)) {
-                return pyro::Value(sum);
-            }
-        }
-        if (!(a.is_int() || a.is_float()) || !(b.is_int() || b.is_float())) {
+        const auto number = [](const pyro::Value& v) { return v.is_integer() || v.is_float(); };
+        if (!number(a) || !number(b)) {
             throw std::invalid_argument("slow_add: a and b must be numbers");
+        }
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+        if (a.is_integer() && b.is_integer()) {
+            std::int64_t sum = 0;
+            if (!a.is_int() || !b.is_int() ||
+                __builtin_add_overflow(a.as_int(), b.as_int(), &sum)) {
+                // Never a silent change of value: this example adds whole numbers in 64 bits.
+                throw pyro::RemoteError(
+                    "builtins.OverflowError", // Python callers get OverflowError
+                    "slow_add: whole numbers beyond 64 bits are not supported");
+            }
+            return pyro::Value(sum);
         }
         return pyro::Value(a.as_float() + b.as_float());
     }
