@@ -5,6 +5,7 @@
 // and a Proxy against a replayed server that checks the client frames it sends (GoldenReplay).
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <limits>
 #include <map>
@@ -424,6 +425,37 @@ std::string masked(std::string bytes, const json::value& frame) {
     return bytes;
 }
 
+// A capture as a ReplayServer script, with the client frames a proxy making its calls must send.
+struct CapturedScript {
+    std::vector<std::pair<bool, std::string>> script;
+    std::vector<const json::value*> client_frames;
+};
+
+CapturedScript captured_script(const json::value& doc) {
+    CapturedScript captured;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const bool from_client = text(frame.at("direction")) == "client->server";
+        captured.script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
+        if (from_client) {
+            captured.client_frames.push_back(&frame);
+        }
+    }
+    return captured;
+}
+
+// What the proxy sent must be the captured client frames, byte for byte outside the variable
+// ranges.
+void expect_sent_as_captured(ReplayServer& server, const CapturedScript& captured) {
+    const std::vector<std::string> sent = server.received();
+    ASSERT_EQ(sent.size(), captured.client_frames.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        SCOPED_TRACE("client frame " + std::to_string(i));
+        const json::value& frame = *captured.client_frames[i];
+        EXPECT_EQ(to_hex(masked(sent[i], frame)),
+                  to_hex(masked(from_hex(text(frame.at("hex"))), frame)));
+    }
+}
+
 class GoldenReplay : public ::testing::TestWithParam<std::string> {};
 
 // A live libpyro Proxy against the capture's server side: making the captured calls, it must
@@ -431,8 +463,7 @@ class GoldenReplay : public ::testing::TestWithParam<std::string> {};
 // the captured replies hold.
 TEST_P(GoldenReplay, ProxySendsTheCapturedClientFrames) {
     const json::value doc = test::load_vector(GetParam() + ".json");
-    std::vector<std::pair<bool, std::string>> script;
-    std::vector<const json::value*> client_frames;
+    const CapturedScript captured = captured_script(doc);
     struct Call {
         std::string method;
         Value params;
@@ -443,13 +474,10 @@ TEST_P(GoldenReplay, ProxySendsTheCapturedClientFrames) {
     std::string object;
     bool compressed = false; // the client compressed a request: PYRO_COMPRESSION was on
     for (const auto& frame : doc.at("frames").as_array()) {
-        const bool from_client = text(frame.at("direction")) == "client->server";
-        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
         const auto& decoded = frame.at("decoded");
         const auto& header = decoded.at("header");
         const std::string type = text(header.at("type_name"));
-        if (from_client) {
-            client_frames.push_back(&frame);
+        if (text(frame.at("direction")) == "client->server") {
             compressed = compressed || decoded.at("payload_compressed").as_bool();
         }
         // As libpyro reads the payload: serpent's bytes dict is bytes again.
@@ -473,7 +501,7 @@ TEST_P(GoldenReplay, ProxySendsTheCapturedClientFrames) {
     }
     ASSERT_FALSE(calls.empty());
 
-    ReplayServer server(script);
+    ReplayServer server(captured.script);
     Config config;
     config.serializer = text(doc.at("serializer"));
     config.comm_timeout = 5.0;
@@ -494,13 +522,7 @@ TEST_P(GoldenReplay, ProxySendsTheCapturedClientFrames) {
             }
         }
     }
-    const std::vector<std::string> sent = server.received();
-    ASSERT_EQ(sent.size(), client_frames.size());
-    for (std::size_t i = 0; i < sent.size(); ++i) {
-        SCOPED_TRACE("client frame " + std::to_string(i));
-        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
-                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
-    }
+    expect_sent_as_captured(server, captured);
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, GoldenReplay,
@@ -546,6 +568,60 @@ std::set<std::string> names_in(const Value& list) {
     return names;
 }
 
+// A daemon's answer read in place of one captured server frame, beside that frame.
+struct DaemonAnswer {
+    const json::value& frame; // the captured server frame
+    const std::string& type;  // its type name, e.g. "MSG_RESULT"
+    const std::string& raw;   // its bytes
+    const std::string& answer;
+    const Message& got; // the answer and the captured frame, decoded
+    const Message& expected;
+};
+
+// Plays a capture's client frames to a daemon on `fd`, each through `before_send` first (which
+// may note or rewrite it), and reads the daemon's answer in place of each captured server frame;
+// its type, flags, seq and serializer must be the capture's, and `check` compares the rest.
+// Returns how many answers came; stops at the first fatal failure.
+std::size_t
+replay_to_daemon(int fd, const json::value& doc,
+                 const std::function<void(const json::value&, std::string&)>& before_send,
+                 const std::function<void(const DaemonAnswer&)>& check) {
+    std::size_t answers = 0;
+    for (const auto& frame : doc.at("frames").as_array()) {
+        const std::string type = text(frame.at("decoded").at("header").at("type_name"));
+        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
+        std::string raw = from_hex(text(frame.at("hex")));
+        if (text(frame.at("direction")) == "client->server") {
+            before_send(frame, raw);
+            if (::testing::Test::HasFatalFailure()) {
+                return answers;
+            }
+            EXPECT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
+                      static_cast<ssize_t>(raw.size()));
+            continue;
+        }
+        const std::string answer = ReplayServer::read_frame(fd);
+        if (answer.empty()) {
+            ADD_FAILURE() << "the daemon sent no answer within 5 s";
+            return answers;
+        }
+        ++answers;
+        const Message got = decode_message(answer);
+        const Message expected = decode_message(raw);
+        EXPECT_EQ(got.type, expected.type);
+        EXPECT_EQ(got.flags, expected.flags);
+        EXPECT_EQ(got.seq, expected.seq);
+        EXPECT_EQ(got.serializer_id, expected.serializer_id);
+        check({frame, type, raw, answer, got, expected});
+        if (::testing::Test::HasFatalFailure()) {
+            return answers;
+        }
+    }
+    return answers;
+}
+
+void send_as_captured(const json::value& /*frame*/, std::string& /*raw*/) {}
+
 // The other direction: a live libpyro Daemon serving an echo server under the captured object id
 // gets the captured client frames on a raw connection, one by one, and each answer must match
 // the captured server frame: the header fields, the payload value and, for RESULT frames (plain
@@ -586,66 +662,52 @@ TEST_P(GoldenReplay, DaemonAnswersTheCapturedCalls) {
     const int fd = connect_loopback(*uri.port());
     ASSERT_GE(fd, 0) << "cannot connect to the daemon at " << uri.str();
     std::set<std::string> invoked;
-    std::size_t answers = 0;
-    for (const auto& frame : frames) {
+    const auto note_invoked = [&invoked](const json::value& frame, std::string& /*raw*/) {
         const auto& decoded = frame.at("decoded");
-        const std::string type = text(decoded.at("header").at("type_name"));
-        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
-        const std::string raw = from_hex(text(frame.at("hex")));
-        if (text(frame.at("direction")) == "client->server") {
-            if (type == "MSG_INVOKE") {
-                const Value invoke = test::from_tagged(decoded.at("payload_value"));
-                invoked.insert(
-                    (invoke.is_dict() ? *invoke.find("method") : invoke.items()[1]).as_string());
-            }
-            ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
-                      static_cast<ssize_t>(raw.size()));
-            continue;
+        if (text(decoded.at("header").at("type_name")) == "MSG_INVOKE") {
+            const Value invoke = test::from_tagged(decoded.at("payload_value"));
+            invoked.insert(
+                (invoke.is_dict() ? *invoke.find("method") : invoke.items()[1]).as_string());
         }
-        const std::string answer = ReplayServer::read_frame(fd);
-        ASSERT_FALSE(answer.empty()) << "the daemon sent no answer within 5 s";
-        ++answers;
-        const Message got = decode_message(answer);
-        const Message expected = decode_message(raw);
-        EXPECT_EQ(got.type, expected.type);
-        EXPECT_EQ(got.flags, expected.flags);
-        EXPECT_EQ(got.seq, expected.seq);
-        EXPECT_EQ(got.serializer_id, expected.serializer_id);
-        ASSERT_EQ(got.serializer_id, doc.at("serializer_id").as_int64());
+    };
+    const std::size_t answers =
+        replay_to_daemon(fd, doc, note_invoked, [&doc](const DaemonAnswer& a) {
+            const auto& [frame, type, raw, answer, got, expected] = a;
+            ASSERT_EQ(got.serializer_id, doc.at("serializer_id").as_int64());
 
-        const auto kind = serializer_from_id(got.serializer_id);
-        const Value got_value = deserialize(kind, payload_bytes(got));
-        const Value expected_value = deserialize(kind, payload_bytes(expected));
-        if (type == "MSG_CONNECTOK") {
-            // {"handshake": ..., "meta": {"methods", "oneway", "attrs"}}: Python writes its sets
-            // in hash order, so each list is compared as a set, and only over the names the C++
-            // servant serves; the captured server has more (error, slow, generator, ...), of
-            // which only the presence of the ones we serve is checked.
-            ASSERT_TRUE(got_value.is_dict()) << got_value.repr();
-            EXPECT_EQ(*got_value.find("handshake"), *expected_value.find("handshake"));
-            const Value* got_meta = got_value.find("meta");
-            const Value* expected_meta = expected_value.find("meta");
-            ASSERT_TRUE(got_meta && expected_meta) << got_value.repr();
-            for (const char* list : {"methods", "oneway", "attrs"}) {
-                SCOPED_TRACE(list);
-                ASSERT_TRUE(got_meta->find(list) && expected_meta->find(list));
-                const std::set<std::string> got_names = names_in(*got_meta->find(list));
-                std::set<std::string> expected_names;
-                for (const auto& name : names_in(*expected_meta->find(list))) {
-                    if (served_names.contains(name)) {
-                        expected_names.insert(name);
+            const auto kind = serializer_from_id(got.serializer_id);
+            const Value got_value = deserialize(kind, payload_bytes(got));
+            const Value expected_value = deserialize(kind, payload_bytes(expected));
+            if (type == "MSG_CONNECTOK") {
+                // {"handshake": ..., "meta": {"methods", "oneway", "attrs"}}: Python writes its
+                // sets in hash order, so each list is compared as a set, and only over the names
+                // the C++ servant serves; the captured server has more (error, slow, generator,
+                // ...), of which only the presence of the ones we serve is checked.
+                ASSERT_TRUE(got_value.is_dict()) << got_value.repr();
+                EXPECT_EQ(*got_value.find("handshake"), *expected_value.find("handshake"));
+                const Value* got_meta = got_value.find("meta");
+                const Value* expected_meta = expected_value.find("meta");
+                ASSERT_TRUE(got_meta && expected_meta) << got_value.repr();
+                for (const char* list : {"methods", "oneway", "attrs"}) {
+                    SCOPED_TRACE(list);
+                    ASSERT_TRUE(got_meta->find(list) && expected_meta->find(list));
+                    const std::set<std::string> got_names = names_in(*got_meta->find(list));
+                    std::set<std::string> expected_names;
+                    for (const auto& name : names_in(*expected_meta->find(list))) {
+                        if (served_names.contains(name)) {
+                            expected_names.insert(name);
+                        }
                     }
+                    EXPECT_EQ(got_names, expected_names);
                 }
-                EXPECT_EQ(got_names, expected_names);
+            } else {
+                // repr(): NaN equals itself there.
+                EXPECT_EQ(got_value.repr(), expected_value.repr());
+                EXPECT_EQ(got_value.is_float() && std::isnan(got_value.as_float()),
+                          expected_value.is_float() && std::isnan(expected_value.as_float()));
+                EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
             }
-        } else {
-            // repr(): NaN equals itself there.
-            EXPECT_EQ(got_value.repr(), expected_value.repr());
-            EXPECT_EQ(got_value.is_float() && std::isnan(got_value.as_float()),
-                      expected_value.is_float() && std::isnan(expected_value.as_float()));
-            EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
-        }
-    }
+        });
     ::close(fd);
     EXPECT_GE(answers, 2u);
     for (const auto& method : invoked) {
@@ -661,16 +723,8 @@ class GoldenStream : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenStream, ProxySendsTheCapturedClientFrames) {
     const json::value doc = test::load_vector(GetParam() + ".json");
-    std::vector<std::pair<bool, std::string>> script;
-    std::vector<const json::value*> client_frames;
-    for (const auto& frame : doc.at("frames").as_array()) {
-        const bool from_client = text(frame.at("direction")) == "client->server";
-        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
-        if (from_client) {
-            client_frames.push_back(&frame);
-        }
-    }
-    ReplayServer server(script);
+    const CapturedScript captured = captured_script(doc);
+    ReplayServer server(captured.script);
     Config config;
     config.serializer = text(doc.at("serializer"));
     config.comm_timeout = 5.0;
@@ -687,13 +741,7 @@ TEST_P(GoldenStream, ProxySendsTheCapturedClientFrames) {
         second.close();
         EXPECT_EQ(proxy.call<std::string>("echo", "after streams"), "after streams");
     }
-    const std::vector<std::string> sent = server.received();
-    ASSERT_EQ(sent.size(), client_frames.size());
-    for (std::size_t i = 0; i < sent.size(); ++i) {
-        SCOPED_TRACE("client frame " + std::to_string(i));
-        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
-                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
-    }
+    expect_sent_as_captured(server, captured);
 }
 
 // Daemon side: a libpyro daemon whose generator() yields what Pyro4's echo server yields gets
@@ -722,60 +770,45 @@ TEST_P(GoldenStream, DaemonAnswersTheCapturedCalls) {
     const int fd = connect_loopback(*uri.port());
     ASSERT_GE(fd, 0);
     std::map<std::string, std::string> ids; // captured stream id -> the daemon's
-    std::string last_captured_id;
-    std::size_t answers = 0;
-    for (const auto& frame : doc.at("frames").as_array()) {
-        const auto& decoded = frame.at("decoded");
-        const std::string type = text(decoded.at("header").at("type_name"));
-        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
-        std::string raw = from_hex(text(frame.at("hex")));
-        if (text(frame.at("direction")) == "client->server") {
-            for (const auto& range : frame.at("variable").as_array()) {
-                if (text(range.at("field")) == "payload") {
-                    const auto offset = static_cast<std::size_t>(range.at("offset").as_int64());
-                    const auto length = static_cast<std::size_t>(range.at("length").as_int64());
-                    const std::string captured = raw.substr(offset, length);
-                    ASSERT_TRUE(ids.contains(captured)) << captured;
-                    raw.replace(offset, length, ids.at(captured));
-                }
+    const auto put_daemon_ids = [&ids](const json::value& frame, std::string& raw) {
+        for (const auto& range : frame.at("variable").as_array()) {
+            if (text(range.at("field")) == "payload") {
+                const auto offset = static_cast<std::size_t>(range.at("offset").as_int64());
+                const auto length = static_cast<std::size_t>(range.at("length").as_int64());
+                const std::string captured = raw.substr(offset, length);
+                ASSERT_TRUE(ids.contains(captured)) << captured;
+                raw.replace(offset, length, ids.at(captured));
             }
-            ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
-                      static_cast<ssize_t>(raw.size()));
-            continue;
         }
-        const std::string answer = ReplayServer::read_frame(fd);
-        ASSERT_FALSE(answer.empty()) << "the daemon sent no answer within 5 s";
-        ++answers;
-        const Message got = decode_message(answer);
-        const Message expected = decode_message(raw);
-        EXPECT_EQ(got.type, expected.type);
-        EXPECT_EQ(got.flags, expected.flags);
-        EXPECT_EQ(got.seq, expected.seq);
-        EXPECT_EQ(got.serializer_id, expected.serializer_id);
-        if (type == "MSG_CONNECTOK") {
-            continue; // the metadata lists differ (echo_* scenarios compare them)
-        }
-        if (const std::string* strm = expected.annotation("STRM")) {
-            const std::string* mine = got.annotation("STRM");
-            ASSERT_NE(mine, nullptr) << "no STRM annotation";
-            EXPECT_EQ(mine->size(), 36u) << *mine;
-            EXPECT_TRUE(std::regex_match(*mine, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
-                                                           "[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
-                << *mine;
-            ids[*strm] = *mine;
-        }
-        const Value got_value = deserialize(kind, payload_bytes(got));
-        const Value expected_value = deserialize(kind, payload_bytes(expected));
-        if (const Value* cls = expected_value.find("__class__");
-            cls && *cls == Value("builtins.StopIteration")) {
-            EXPECT_EQ(*got_value.find("__class__"), *cls);
-            EXPECT_EQ(*got_value.find("args"), *expected_value.find("args"));
-            EXPECT_TRUE(got.annotations.empty());
-            continue;
-        }
-        EXPECT_EQ(got_value.repr(), expected_value.repr());
-        EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
-    }
+    };
+    const std::size_t answers =
+        replay_to_daemon(fd, doc, put_daemon_ids, [&](const DaemonAnswer& a) {
+            const auto& [frame, type, raw, answer, got, expected] = a;
+            if (type == "MSG_CONNECTOK") {
+                return; // the metadata lists differ (echo_* scenarios compare them)
+            }
+            if (const std::string* strm = expected.annotation("STRM")) {
+                const std::string* mine = got.annotation("STRM");
+                ASSERT_NE(mine, nullptr) << "no STRM annotation";
+                EXPECT_EQ(mine->size(), 36u) << *mine;
+                EXPECT_TRUE(
+                    std::regex_match(*mine, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                                                       "[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+                    << *mine;
+                ids[*strm] = *mine;
+            }
+            const Value got_value = deserialize(kind, payload_bytes(got));
+            const Value expected_value = deserialize(kind, payload_bytes(expected));
+            if (const Value* cls = expected_value.find("__class__");
+                cls && *cls == Value("builtins.StopIteration")) {
+                EXPECT_EQ(*got_value.find("__class__"), *cls);
+                EXPECT_EQ(*got_value.find("args"), *expected_value.find("args"));
+                EXPECT_TRUE(got.annotations.empty());
+                return;
+            }
+            EXPECT_EQ(got_value.repr(), expected_value.repr());
+            EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
+        });
     ::close(fd);
     EXPECT_EQ(answers, 9u);
     EXPECT_EQ(ids.size(), 2u);
@@ -839,18 +872,10 @@ class GoldenBatch : public ::testing::TestWithParam<std::string> {};
 // results before the failure, then the wrapped exception as its class.
 TEST_P(GoldenBatch, BatchSendsTheCapturedFramesAndReadsTheResults) {
     const json::value doc = test::load_vector(GetParam() + ".json");
-    std::vector<std::pair<bool, std::string>> script;
-    std::vector<const json::value*> client_frames;
-    for (const auto& frame : doc.at("frames").as_array()) {
-        const bool from_client = text(frame.at("direction")) == "client->server";
-        script.emplace_back(from_client, from_hex(text(frame.at("hex"))));
-        if (from_client) {
-            client_frames.push_back(&frame);
-        }
-    }
+    const CapturedScript captured = captured_script(doc);
     const std::vector<CapturedCall> calls = captured_calls(doc);
     ASSERT_EQ(calls.size(), 3u) << "a batch, a oneway batch and a plain call";
-    ReplayServer server(script);
+    ReplayServer server(captured.script);
     Config config;
     config.serializer = text(doc.at("serializer"));
     config.comm_timeout = 5.0;
@@ -891,13 +916,7 @@ TEST_P(GoldenBatch, BatchSendsTheCapturedFramesAndReadsTheResults) {
             }
         }
     }
-    const std::vector<std::string> sent = server.received();
-    ASSERT_EQ(sent.size(), client_frames.size());
-    for (std::size_t i = 0; i < sent.size(); ++i) {
-        SCOPED_TRACE("client frame " + std::to_string(i));
-        EXPECT_EQ(to_hex(masked(sent[i], *client_frames[i])),
-                  to_hex(masked(from_hex(text(client_frames[i]->at("hex"))), *client_frames[i])));
-    }
+    expect_sent_as_captured(server, captured);
 }
 
 // The other direction: a libpyro Daemon serving the echo server's echo() and error() gets the
@@ -922,29 +941,15 @@ TEST_P(GoldenBatch, DaemonAnswersTheCapturedBatch) {
     const int fd = connect_loopback(*uri.port());
     ASSERT_GE(fd, 0) << "cannot connect to the daemon at " << uri.str();
     std::size_t batches = 0;
-    for (const auto& frame : doc.at("frames").as_array()) {
-        const auto& decoded = frame.at("decoded");
-        const std::string type = text(decoded.at("header").at("type_name"));
-        SCOPED_TRACE("frame " + std::to_string(frame.at("index").as_int64()) + " " + type);
-        const std::string raw = from_hex(text(frame.at("hex")));
-        if (text(frame.at("direction")) == "client->server") {
-            ASSERT_EQ(::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL),
-                      static_cast<ssize_t>(raw.size()));
-            continue;
-        }
-        // The oneway batch before a plain call: were it answered, this reads that answer.
-        const std::string answer = ReplayServer::read_frame(fd);
-        ASSERT_FALSE(answer.empty()) << "the daemon sent no answer within 5 s";
-        const Message got = decode_message(answer);
-        const Message expected = decode_message(raw);
-        EXPECT_EQ(got.type, expected.type);
-        EXPECT_EQ(got.flags, expected.flags);
-        EXPECT_EQ(got.seq, expected.seq);
+    // The oneway batch comes before a plain call: were it answered, the plain call's place in the
+    // replay would read that answer.
+    replay_to_daemon(fd, doc, send_as_captured, [&batches](const DaemonAnswer& a) {
+        const auto& [frame, type, raw, answer, got, expected] = a;
         if (type != "MSG_RESULT" || !expected.has_flag(flags::batch)) {
             if (type == "MSG_RESULT") {
                 EXPECT_EQ(to_hex(masked(answer, frame)), to_hex(masked(raw, frame)));
             }
-            continue;
+            return;
         }
         ++batches;
         const auto kind = serializer_from_id(got.serializer_id);
@@ -967,7 +972,7 @@ TEST_P(GoldenBatch, DaemonAnswersTheCapturedBatch) {
             ASSERT_TRUE(got_exception->find(key)) << got_exception->repr();
             EXPECT_EQ(*got_exception->find(key), *expected_exception->find(key));
         }
-    }
+    });
     ::close(fd);
     EXPECT_EQ(batches, 1u);
 }
