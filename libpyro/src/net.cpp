@@ -41,9 +41,6 @@ bool is_localhost(std::string_view name) {
 
 std::vector<tcp::endpoint> resolve(const std::string& host, int port, int prefer_ip_version,
                                    bool passive) {
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    boost::system::error_code error;
     const auto flags = passive ? tcp::resolver::passive : tcp::resolver::flags();
     const std::string name = host.empty() ? "0.0.0.0" : host;
     // Bracketed IPv6 literals are how URIs write them; the resolver wants them bare.
@@ -61,6 +58,9 @@ std::vector<tcp::endpoint> resolve(const std::string& host, int port, int prefer
         endpoints = {tcp::endpoint(asio::ip::address_v4::loopback(), service),
                      tcp::endpoint(asio::ip::address_v6::loopback(), service)};
     } else {
+        asio::io_context io; // only the resolver's: a name above needs none
+        tcp::resolver resolver(io);
+        boost::system::error_code error;
         const auto results = resolver.resolve(bare, std::to_string(port), flags, error);
         if (error) {
             throw CommunicationError("cannot resolve host '" + name + "': " + error.message());
@@ -88,6 +88,15 @@ Endpoint resolve_bind_endpoint(const std::string& host, int port, int prefer_ip_
 
 std::vector<Endpoint> resolve_connect_endpoints(const std::string& host, int port,
                                                 int prefer_ip_version) {
+    // An address ("127.0.0.1", "[::1]") is its only endpoint: no resolver, no getaddrinfo.
+    const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+    boost::system::error_code not_address;
+    const auto address = asio::ip::make_address(
+        bracketed ? std::string_view(host).substr(1, host.size() - 2) : std::string_view(host),
+        not_address);
+    if (!not_address) {
+        return {Endpoint(tcp::endpoint(address, static_cast<unsigned short>(port)))};
+    }
     std::vector<Endpoint> out;
     for (const auto& endpoint : resolve(host, port, prefer_ip_version, false)) {
         out.emplace_back(endpoint);

@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include "blocking_socket.hpp"
 #include "call_context.hpp"
 #include "fault_injector.hpp"
 #include "monitor_reporter.hpp"
@@ -73,6 +74,11 @@ std::string hmac_problem(std::string_view reason, bool have_key) {
            "PYRO_HMAC_KEY to the server's key";
 }
 
+// What a failed system call says, as Asio's error_code::message() says it.
+std::string errno_text(int error) {
+    return boost::system::error_code(error, boost::system::system_category()).message();
+}
+
 bool is_nothing_listening(const boost::system::error_code& error) {
     return error == boost::asio::error::connection_refused ||
            error == boost::system::errc::no_such_file_or_directory; // a Unix socket not there
@@ -107,11 +113,19 @@ struct Proxy::Impl {
     std::vector<Annotation> response_annotations; // of the last reply
     std::string stream_started; // the STRM id of the last reply that started an item stream
 
-    asio::io_context io{1};
+    // A plain TCP or Unix connection: blocking system calls, no event loop (blocking_socket.hpp).
+    detail::BlockingSocket plain;
+    // PYRO_SSL only: Asio's TLS stream, over a socket of an io_context made at the first TLS
+    // connect, so a plain proxy has no eventfd, epoll or timer descriptors.
+    std::unique_ptr<asio::io_context> io;
     std::optional<Socket> socket;
-    std::optional<detail::Transport> transport; // the socket's bytes, plain or TLS (PYRO_SSL)
-    std::shared_ptr<detail::TlsContext> tls;    // PYRO_SSL: made at the first connect
-    std::mutex mutex;                           // one call at a time on the one connection
+    std::optional<detail::Transport> transport;
+    std::shared_ptr<detail::TlsContext> tls; // made at the first connect
+    bool open = false; // a connection was made (perhaps closed since, e.g. by a fault)
+    // PYRO_MONITOR: this end's and the peer's address, found once per connection.
+    std::string monitor_local;
+    std::string monitor_peer;
+    std::mutex mutex; // one call at a time on the one connection
 
     Impl(Uri u, Config c, Logger l)
         : uri(std::move(u)), config(std::move(c)), log(std::move(l)),
@@ -130,24 +144,30 @@ struct Proxy::Impl {
     }
     std::string trace_peer() const { return connected ? connected->location() : uri.location(); }
 
-    // Runs the I/O context until the started operation completes or the timeout passes.
+    [[noreturn]] void timed_out(const char* what) {
+        log.info(what, " ", peer_text(), ": timeout after ", seconds_text(timeout));
+        close();
+        throw TimeoutError(std::string(what) + ": timeout");
+    }
+
+    // TLS: runs the I/O context until the started operation completes or the timeout passes.
     void run_io(const char* what) {
-        io.restart();
+        io->restart();
         if (timeout.count() > 0) {
-            io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
-            if (!io.stopped()) {
-                log.info(what, " ", peer_text(), ": timeout after ", seconds_text(timeout));
+            io->run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+            if (!io->stopped()) {
                 close();
-                io.restart();
-                io.run(); // let the cancelled operation finish before its buffers go
-                throw TimeoutError(std::string(what) + ": timeout");
+                io->restart();
+                io->run(); // let the cancelled operation finish before its buffers go
+                timed_out(what);
             }
         } else {
-            io.run();
+            io->run();
         }
     }
 
     void close() {
+        plain.close();
         if (socket) {
             boost::system::error_code ignored;
             socket->shutdown(asio::socket_base::shutdown_both, ignored);
@@ -155,13 +175,16 @@ struct Proxy::Impl {
         }
     }
 
+    [[nodiscard]] bool is_open() const { return socket ? socket->is_open() : plain.is_open(); }
+
     void disconnect() {
-        if (socket && connected) {
+        if (open && connected) {
             log.debug("connection to ", connected->str(), " released");
         }
         close();
         transport.reset();
         socket.reset();
+        open = false;
         connected.reset();
         fault_connection.reset();
         duplicate.reset();
@@ -170,7 +193,10 @@ struct Proxy::Impl {
     // An idle connection whose peer went away (server restarted) is noticed before a request is
     // sent on it, so the call can go to a fresh connection safely.
     bool connection_alive() {
-        if (!socket || !socket->is_open()) {
+        if (!socket) {
+            return plain.idle();
+        }
+        if (!socket->is_open()) {
             return false;
         }
         char byte;
@@ -187,12 +213,26 @@ struct Proxy::Impl {
             detail::trace_frame(true, trace_peer(), message);
         }
         if (monitor) {
-            monitor->report(detail::MonitorDirection::Sent, *socket, message);
+            monitor->report(detail::MonitorDirection::Sent, monitor_local, monitor_peer, message);
         }
-        write_frame(encode_message(message, hmac_key, limits));
+        write_frame(detail::encode_message_head(message, hmac_key, limits, 0), message.payload);
     }
 
-    void write_frame(const std::string& frame) {
+    // The header (and annotations) and the payload: one gather write, the payload not copied.
+    void write_frame(std::string_view head, std::string_view payload) {
+        if (!socket) {
+            const int error = plain.write(head, payload);
+            if (error == detail::BlockingSocket::timed_out) {
+                timed_out("sending");
+            }
+            if (error != 0) {
+                throw ConnectionClosedError("sending: connection lost: " + errno_text(error));
+            }
+            return;
+        }
+        // One string, so the frame goes as one TLS record.
+        std::string frame(head);
+        frame += payload;
         boost::system::error_code error;
         asio::async_write(*transport, asio::buffer(frame),
                           [&](const boost::system::error_code& e, std::size_t) { error = e; });
@@ -208,7 +248,8 @@ struct Proxy::Impl {
             detail::trace_frame(true, trace_peer(), message);
         }
         if (monitor) {
-            monitor->report(detail::MonitorDirection::Sent, *socket, message, fault.describe());
+            monitor->report(detail::MonitorDirection::Sent, monitor_local, monitor_peer, message,
+                            fault.describe());
         }
         if (fault.any()) {
             detail::log_fault(log, *fault_connection, fault, true, message, trace_peer());
@@ -219,10 +260,10 @@ struct Proxy::Impl {
         if (fault.delay.count() > 0) {
             std::this_thread::sleep_for(fault.delay);
         }
-        const std::string frame = encode_message(message, hmac_key, limits);
-        write_frame(frame);
+        const std::string head = detail::encode_message_head(message, hmac_key, limits, 0);
+        write_frame(head, message.payload);
         if (fault.duplicate) {
-            write_frame(frame);
+            write_frame(head, message.payload);
         }
         if (fault.cut) {
             close(); // the message went; what follows finds the connection closed
@@ -240,7 +281,8 @@ struct Proxy::Impl {
             detail::trace_frame(false, trace_peer(), received);
         }
         if (monitor) {
-            monitor->report(detail::MonitorDirection::Received, *socket, received);
+            monitor->report(detail::MonitorDirection::Received, monitor_local, monitor_peer,
+                            received);
         }
         if (verify) {
             verify_hmac(received, hmac_key);
@@ -255,7 +297,7 @@ struct Proxy::Impl {
             return again;
         }
         for (;;) {
-            if (!socket->is_open()) {
+            if (!is_open()) {
                 // Cut by close-after: what Pyro4 says when the peer hangs up mid-call.
                 throw ConnectionClosedError("receiving: not enough data");
             }
@@ -265,8 +307,8 @@ struct Proxy::Impl {
                 detail::trace_frame(false, trace_peer(), received);
             }
             if (monitor) {
-                monitor->report(detail::MonitorDirection::Received, *socket, received,
-                                fault.describe());
+                monitor->report(detail::MonitorDirection::Received, monitor_local, monitor_peer,
+                                received, fault.describe());
             }
             if (fault.any()) {
                 detail::log_fault(log, *fault_connection, fault, false, received, trace_peer());
@@ -292,9 +334,22 @@ struct Proxy::Impl {
     }
 
     Message read_frame() {
+        if (!socket) {
+            int error = 0;
+            if (std::optional<Message> received = plain.read(limits, error)) {
+                return std::move(*received);
+            }
+            if (error == detail::BlockingSocket::timed_out) {
+                timed_out("receiving");
+            }
+            if (error == detail::BlockingSocket::closed) {
+                throw ConnectionClosedError("receiving: not enough data");
+            }
+            throw ConnectionClosedError("receiving: connection lost: " + errno_text(error));
+        }
         std::optional<Message> received;
         std::exception_ptr failure;
-        asio::co_spawn(io, detail::async_read_message(*transport, limits),
+        asio::co_spawn(*io, detail::async_read_message(*transport, limits),
                        [&](std::exception_ptr e, Message m) {
                            failure = e;
                            if (!e) {
@@ -340,6 +395,58 @@ struct Proxy::Impl {
         return message;
     }
 
+    [[noreturn]] void connect_timed_out() {
+        throw TimeoutError("cannot connect to " + peer_text() + ": no answer within " +
+                           seconds_text(timeout) +
+                           " (PYRO_COMMTIMEOUT); is the host on the network, and is its "
+                           "address right?");
+    }
+
+    boost::system::error_code connect_plain(const detail::Endpoint& endpoint) {
+        const int error = plain.connect(endpoint, timeout, config.sock_nodelay);
+        if (error == detail::BlockingSocket::timed_out) {
+            log.info("connecting ", peer_text(), ": timeout after ", seconds_text(timeout));
+            connect_timed_out();
+        }
+        return {error, boost::system::system_category()};
+    }
+
+    boost::system::error_code connect_tls(const detail::Endpoint& endpoint) {
+        if (!io) {
+            io = std::make_unique<asio::io_context>(1);
+        }
+        socket.emplace(*io);
+        boost::system::error_code error;
+        socket->async_connect(endpoint, [&](const boost::system::error_code& e) { error = e; });
+        try {
+            run_io("connecting");
+        } catch (const TimeoutError&) {
+            socket.reset();
+            connect_timed_out();
+        }
+        if (error) {
+            socket.reset();
+        } else if (config.sock_nodelay && endpoint.protocol().family() != AF_UNIX) {
+            detail::set_nodelay(*socket);
+        }
+        return error;
+    }
+
+    // PYRO_MONITOR names both ends of each frame: asked of the kernel once, here.
+    void note_addresses(int fd) {
+        const auto address = [fd](auto query) {
+            detail::Endpoint endpoint;
+            socklen_t size = static_cast<socklen_t>(endpoint.capacity());
+            if (query(fd, endpoint.data(), &size) != 0) {
+                return std::string("?");
+            }
+            endpoint.resize(size);
+            return detail::describe_endpoint(endpoint);
+        };
+        monitor_local = address(::getsockname);
+        monitor_peer = address(::getpeername);
+    }
+
     void open_socket(const Uri& target) {
         if (config.ssl && !tls) {
             tls = detail::make_client_tls(config); // a bad PYRO_SSL_* file fails before connecting
@@ -353,27 +460,18 @@ struct Proxy::Impl {
         }
         boost::system::error_code error;
         for (const auto& endpoint : endpoints) {
-            socket.emplace(io);
-            error = {};
-            socket->async_connect(endpoint, [&](const boost::system::error_code& e) { error = e; });
-            try {
-                run_io("connecting");
-            } catch (const TimeoutError&) {
-                socket.reset();
-                throw TimeoutError("cannot connect to " + peer_text() + ": no answer within " +
-                                   seconds_text(timeout) +
-                                   " (PYRO_COMMTIMEOUT); is the host on the network, and is its "
-                                   "address right?");
-            }
+            error = config.ssl ? connect_tls(endpoint) : connect_plain(endpoint);
             if (!error) {
-                if (config.sock_nodelay && !target.is_unix_socket()) {
-                    detail::set_nodelay(*socket);
+                open = true;
+                if (monitor) {
+                    note_addresses(socket ? socket->native_handle() : plain.native_handle());
                 }
-                start_transport(target);
+                if (config.ssl) {
+                    start_transport(target);
+                }
                 return;
             }
         }
-        socket.reset();
         log.info("cannot connect to ", peer_text(), ": ", error.message());
         const std::string text = "cannot connect to " + peer_text() + ": " + error.message();
         if (is_nothing_listening(error)) {
@@ -382,12 +480,8 @@ struct Proxy::Impl {
         throw CommunicationError(text);
     }
 
-    // The socket's bytes go through the transport: plain, or TLS after its handshake here.
+    // PYRO_SSL: the socket's bytes go through the TLS transport, after its handshake here.
     void start_transport(const Uri& target) {
-        if (!config.ssl) {
-            transport.emplace(*socket, nullptr);
-            return;
-        }
         transport.emplace(*socket, tls.get());
         if (!target.is_unix_socket()) {
             transport->expect_server_name(target.host());
@@ -610,10 +704,10 @@ struct Proxy::Impl {
     void ensure_connected() {
         // A duplicated reply still waiting is what connection_alive() finds in the socket when
         // the server sent one twice: a stale frame, so start afresh as for that.
-        if (socket && (!connection_alive() || duplicate)) {
+        if (open && (!connection_alive() || duplicate)) {
             disconnect();
         }
-        if (!socket) {
+        if (!open) {
             connect();
         }
     }
@@ -757,7 +851,7 @@ Value Proxy::stream_request(const std::weak_ptr<void>& proxy, const char* method
         throw ConnectionClosedError("the proxy for this stream result has been closed");
     }
     const std::lock_guard lock(impl->mutex);
-    if (!impl->socket) {
+    if (!impl->open) {
         throw ConnectionClosedError("the proxy for this stream result has been closed (call "
                                     "bind() on it to go on within the server's linger time)");
     }
@@ -864,6 +958,7 @@ Uri Proxy::resolved_uri() {
 void Proxy::set_timeout(std::chrono::duration<double> timeout) {
     const std::lock_guard lock(impl_->mutex);
     impl_->timeout = timeout;
+    impl_->plain.set_timeout(timeout); // an open connection's socket takes it now
 }
 
 void Proxy::set_hmac_key(std::string key) {
