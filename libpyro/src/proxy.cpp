@@ -178,7 +178,7 @@ struct Proxy::Impl {
     [[nodiscard]] bool is_open() const { return socket ? socket->is_open() : plain.is_open(); }
 
     void disconnect() {
-        if (open && connected) {
+        if (open && connected && log.enabled(LogLevel::Debug)) {
             log.debug("connection to ", connected->str(), " released");
         }
         close();
@@ -237,8 +237,34 @@ struct Proxy::Impl {
         asio::async_write(*transport, asio::buffer(frame),
                           [&](const boost::system::error_code& e, std::size_t) { error = e; });
         run_io("sending");
+        if (error == asio::error::connection_reset || error == asio::error::broken_pipe) {
+            throw_tls_alert();
+        }
         if (error) {
             throw ConnectionClosedError("sending: connection lost: " + error.message());
+        }
+    }
+
+    // A TLS 1.3 server checks the client's certificate only after the handshake: one that
+    // refuses it sends an alert and closes, and the first frame sent may then meet a reset. The
+    // alert is still in the socket's receive buffer; its text says what to do, "connection
+    // reset" does not. Returns when there is no alert to read.
+    void throw_tls_alert() {
+        std::array<char, 512> bytes{};
+        boost::system::error_code error;
+        transport->async_read_some(asio::buffer(bytes), [&](const boost::system::error_code& e,
+                                                            std::size_t) { error = e; });
+        try {
+            run_io("receiving");
+        } catch (const TimeoutError&) {
+            return;
+        }
+        throw_if_tls_alert(error);
+    }
+
+    void throw_if_tls_alert(const boost::system::error_code& error) {
+        if (detail::is_tls_error(error) && error != asio::ssl::error::stream_truncated) {
+            throw CommunicationError(transport->failure_text(error, true, peer_text()));
         }
     }
 
@@ -361,13 +387,9 @@ struct Proxy::Impl {
             try {
                 std::rethrow_exception(failure);
             } catch (const boost::system::system_error& error) {
-                if (detail::is_tls_error(error.code()) &&
-                    error.code() != asio::ssl::error::stream_truncated) {
-                    // An alert after the handshake: TLS 1.3 servers check a client's
-                    // certificate only then.
-                    throw CommunicationError(
-                        transport->failure_text(error.code(), true, peer_text()));
-                }
+                // An alert after the handshake: TLS 1.3 servers check a client's certificate
+                // only then.
+                throw_if_tls_alert(error.code());
                 if (error.code() == asio::error::eof ||
                     error.code() == asio::ssl::error::stream_truncated) {
                     throw ConnectionClosedError("receiving: not enough data");
@@ -503,9 +525,12 @@ struct Proxy::Impl {
     }
 
     void connect() {
-        log.debug("connecting to ", uri.str());
+        const bool debug = log.enabled(LogLevel::Debug); // the URI texts only when logged
+        if (debug) {
+            log.debug("connecting to ", uri.str());
+        }
         const Uri target = uri.protocol() == Uri::Protocol::Pyro ? uri : resolve(uri, config);
-        if (log.enabled(LogLevel::Debug) && target.str() != uri.str()) {
+        if (debug && target.str() != uri.str()) {
             log.debug("resolved ", uri.str(), " to ", target.str());
         }
         connected = target;
@@ -515,7 +540,9 @@ struct Proxy::Impl {
                 fault_connection.emplace(faults->open());
             }
             handshake(target);
-            log.debug("connected to ", target.str());
+            if (debug) {
+                log.debug("connected to ", target.str());
+            }
         } catch (const ConnectionRefusedError& error) {
             disconnect();
             if (uri.protocol() == Uri::Protocol::PyroName) {
