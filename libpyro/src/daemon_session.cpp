@@ -581,8 +581,9 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
     CallContext context = detail::call_context_for(connect, *state.client);
     const auto answer = [&](MessageType type, const Value& payload, std::uint16_t reply_flags) {
         Message reply = reply_to(connect, type, connect.serializer_id, serialize(kind, payload),
-                                 reply_flags, true);
-        detail::add_response_annotations(reply, context);
+                                 reply_flags, false);
+        reply.annotations.push_back({"CORR", {}}); // the context's id: no second fresh one
+        detail::add_response_annotations(reply, std::move(context));
         return reply;
     };
     const auto refuse_with = [&](const std::string& text) {
@@ -636,8 +637,10 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
                 entry->handshake_payloads.emplace(connect.serializer_id, serialize(kind, payload))
                     .first;
         }
-        return reply_to(connect, MessageType::ConnectOk, connect.serializer_id, cached->second,
-                        flags::meta_on_connect, true);
+        Message reply = reply_to(connect, MessageType::ConnectOk, connect.serializer_id,
+                                 cached->second, flags::meta_on_connect, false);
+        reply.annotations.push_back({"CORR", std::move(context.correlation_id)});
+        return reply;
     } catch (const PyroError& error) {
         return refuse_with(error.what());
     }
