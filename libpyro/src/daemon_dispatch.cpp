@@ -271,7 +271,7 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             throw SerializeError(std::string("Error serializing result of ") + method +
                                  "(): " + error.what());
         }
-        if (remember) {
+        if (remember && payload.size() <= answer_size_limit) {
             remember_answer(request, std::move(remember), version, payload);
         }
         // The context has the correlation id already (the request's or a fresh one): the CORR

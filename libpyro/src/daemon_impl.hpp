@@ -193,9 +193,11 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
         }
     };
     // Requests larger than this are never looked up (a lookup's request is ~80 bytes), nor are
-    // more answers than this kept: the cache starts again empty when full.
+    // more answers than this kept (the cache starts again empty when full), nor large ones: at
+    // most a few hundred MB however the clients call.
     static constexpr std::size_t answer_request_limit = 1024;
     static constexpr std::size_t answer_limit = 4096;
+    static constexpr std::size_t answer_size_limit = 64 * 1024; // larger answers are not kept
     mutable std::shared_mutex answers_mutex;
     std::atomic<bool> answers_on{false}; // a rule exists: only then is a request looked up
     std::vector<std::shared_ptr<const AnswerRule>> answer_rules;

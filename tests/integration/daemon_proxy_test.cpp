@@ -193,6 +193,10 @@ struct Table {
         }
         return found->second;
     }
+    std::string blob(int size) {
+        ++calls;
+        return std::string(static_cast<std::size_t>(size), 'x');
+    }
     void put(const std::string& key, int value) {
         const std::lock_guard lock(mutex);
         values[key] = value;
@@ -202,7 +206,10 @@ struct Table {
 
 TEST_P(DaemonProxy, CachedAnswersFollowTheVersion) {
     const auto table_methods = [] {
-        return methods<Table>().expose("get", &Table::get).expose("put", &Table::put);
+        return methods<Table>()
+            .expose("get", &Table::get)
+            .expose("put", &Table::put)
+            .expose("blob", &Table::blob);
     };
     auto table = std::make_shared<Table>();
     const Uri table_uri = daemon.register_object(table, table_methods(), "test.table");
@@ -221,6 +228,12 @@ TEST_P(DaemonProxy, CachedAnswersFollowTheVersion) {
     EXPECT_THROW((void)p.call<int>("get", "b"), RemoteError);
     EXPECT_THROW((void)p.call<int>("get", "b"), RemoteError);
     EXPECT_EQ(table->calls, 4);
+    // Large answers are not kept (memory), small ones of the same method are.
+    daemon.cache_answers("test.table", "blob", [table] { return table->version.load(); });
+    for (const int size : {100, 100, 100 * 1024, 100 * 1024}) {
+        EXPECT_EQ(p.call<std::string>("blob", size).size(), static_cast<std::size_t>(size));
+    }
+    EXPECT_EQ(table->calls, 7);
 
     // Registered again under the id, at the same version: answers of the old object are gone.
     daemon.unregister("test.table");
