@@ -203,6 +203,11 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     std::vector<std::shared_ptr<const AnswerRule>> answer_rules;
     // By serializer id (serpent 1, json 2): request payload bytes → answer.
     std::array<std::unordered_map<std::string, Answer, TextHash, std::equal_to<>>, 3> answers;
+    // CONNECT payloads already answered (no validate_handshake hook) → the object they name, by
+    // serializer id: the handshake of a client that connects as others did is not parsed again.
+    std::mutex connect_objects_mutex;
+    std::array<std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>, 3>
+        connect_objects;
     // The remembered answer to `request`, still valid, as the reply to send; nullopt otherwise.
     std::optional<Message> cached_answer(const Message& request) const;
     // The rule for a call of `object`.`method` by `request` when its answer may be remembered.

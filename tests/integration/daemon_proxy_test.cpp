@@ -246,6 +246,23 @@ TEST_P(DaemonProxy, CachedAnswersFollowTheVersion) {
     EXPECT_EQ(again->calls, 1);
 }
 
+// A CONNECT like one seen before is not parsed again, but its object is looked up anew: gone
+// after unregister(), and registered again under the id it answers with its new metadata.
+TEST(DaemonHandshake, RepeatedConnectFindsTheObjectAnew) {
+    Daemon daemon(loopback_config());
+    const Uri uri =
+        daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "again");
+    auto background = daemon.run_in_background();
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(Proxy(uri, loopback_config()).metadata().methods.size(), 8u);
+    }
+    daemon.unregister("again");
+    EXPECT_ANY_THROW((void)Proxy(uri, loopback_config()).metadata());
+    (void)daemon.register_object(std::make_shared<Table>(),
+                                 methods<Table>().expose("get", &Table::get), "again");
+    EXPECT_EQ(Proxy(uri, loopback_config()).metadata().methods, std::vector<std::string>{"get"});
+}
+
 // PYRO_SOCK_NODELAY: every connection the daemon accepts has TCP_NODELAY, the first and the
 // later ones (set once on the listening socket, which they inherit); without it none has.
 TEST(DaemonSockets, AcceptedConnectionsHaveNoDelayAsConfigured) {
