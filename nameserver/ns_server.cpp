@@ -353,6 +353,10 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
     daemon_->register_object(
         std::make_shared<NameServerObject>(registry_, log.named("Pyro4.naming")),
         NameServerObject::interface(), std::string(name_server_name));
+    // A lookup's answer follows from the registry alone: the daemon repeats it, without parsing
+    // the request or calling, until a registration or removal moves the registry's version on.
+    daemon_->cache_answers(name_server_name, "lookup",
+                           [registry = registry_] { return registry->version(); });
     registry_->register_name(name_server_name, uri().str(), false,
                              {std::string(name_server_class_tag)});
 

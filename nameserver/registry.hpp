@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -83,6 +84,11 @@ public:
     // NamingError("the name server is shutting down") between two names (thread-safe).
     void interrupt();
 
+    // Changes each time the table may have changed (registrations, metadata, removals, tried or
+    // done), after the change: an answer made from what lookup() said while version() stayed the
+    // same is still true (the daemon's answer cache, Daemon::cache_answers).
+    [[nodiscard]] std::uint64_t version() const { return version_.load(); }
+
     // Throws PyroError with Pyro4's text when `uri` is not a valid URI.
     static void validate_uri(std::string_view uri);
 
@@ -102,8 +108,15 @@ private:
     [[nodiscard]] Listing metadata_query(const ListFilter& query) const;
     void check_interrupted() const;
 
+    // Moves version_ on as a change leaves (after the storage's calls, whatever they threw).
+    struct Changing {
+        std::atomic<std::uint64_t>& version;
+        ~Changing() { ++version; }
+    };
+
     mutable std::mutex mutex_;
     std::unique_ptr<Storage> storage_;
+    std::atomic<std::uint64_t> version_{0};
     std::atomic<bool> interrupted_{false};
 };
 

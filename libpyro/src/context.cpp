@@ -120,16 +120,20 @@ CallContext call_context_for(const Message& request, ClientConnection& client) {
     return context;
 }
 
-void add_response_annotations(Message& reply, const CallContext& context) {
-    if (reply.annotation("CORR") != nullptr) {
-        reply.set_annotation("CORR", context.correlation_id);
-    }
+void add_response_annotations(Message& reply, CallContext&& context) {
+    // Checked before anything is taken: a caller that answers the error instead still has the
+    // context's correlation id (the handshake's refusal carries it).
     for (const auto& [key, value] : context.response_annotations) {
         if (key.size() != 4) {
             throw ProtocolError("response annotation key '" + key +
                                 "' is not of length 4: Pyro4 annotation keys are 4 characters");
         }
-        reply.set_annotation(key, value);
+    }
+    if (reply.annotation("CORR") != nullptr) {
+        reply.set_annotation("CORR", std::move(context.correlation_id));
+    }
+    for (auto& [key, value] : context.response_annotations) {
+        reply.set_annotation(key, std::move(value));
     }
 }
 

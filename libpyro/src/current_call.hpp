@@ -43,7 +43,8 @@ struct DaemonAccess {
 // message has none, as Pyro4's daemon makes.
 [[nodiscard]] CallContext call_context_for(const Message& request, ClientConnection& client);
 // Puts the context's response annotations on a reply, and its correlation id in place of the
-// reply's CORR (if any). ProtocolError for a key that is not 4 characters long.
-void add_response_annotations(Message& reply, const CallContext& context);
+// reply's CORR (if any), which it takes from the context. ProtocolError for a key that is not 4
+// characters long.
+void add_response_annotations(Message& reply, CallContext&& context);
 
 } // namespace pyro::detail

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,6 +42,12 @@ void Daemon::Impl::bind() {
         detail::resolve_bind_endpoint(host, options.port, config.prefer_ip_version);
     detail::open_and_listen(acceptor, endpoint, detail::host_port_text(host, options.port),
                             config.sock_reuse);
+    if (config.sock_nodelay) {
+        // Accepted sockets inherit TCP_NODELAY from the listening one (Linux, the BSDs): one
+        // setsockopt here instead of one per connection; accept_loop checks the first.
+        const int on = 1;
+        ::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
     const auto bound = detail::ip_endpoint(acceptor.local_endpoint());
     bound_port = bound->port();
     bound_address = bound->address().to_string();
@@ -78,8 +86,17 @@ asio::awaitable<void> Daemon::Impl::accept_loop() {
         if (stopped) {
             co_return; // accepted just as the daemon stopped: dropped unanswered
         }
-        if (config.sock_nodelay) {
-            detail::set_nodelay(socket);
+        if (config.sock_nodelay && unix_path.empty()) {
+            if (!nodelay_inherited) {
+                int on = 0;
+                socklen_t size = sizeof on;
+                nodelay_inherited = ::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY,
+                                                 &on, &size) == 0 &&
+                                    on != 0;
+            }
+            if (!*nodelay_inherited) {
+                detail::set_nodelay(socket);
+            }
         }
         ++worker.connections;
         if (worker.calls_running.load() >= worker.threads.load() &&
@@ -298,11 +315,35 @@ void Daemon::unregister(std::string_view object_id) {
     if (object_id == "Pyro.Daemon") {
         return;
     }
-    const std::lock_guard lock(impl_->objects_mutex);
-    if (const auto found = impl_->objects.find(object_id); found != impl_->objects.end()) {
-        impl_->objects.erase(found);
-        std::erase(impl_->order, std::string(object_id));
+    {
+        const std::lock_guard lock(impl_->objects_mutex);
+        if (const auto found = impl_->objects.find(object_id); found != impl_->objects.end()) {
+            impl_->objects.erase(found);
+            std::erase(impl_->order, std::string(object_id));
+        }
     }
+    // Its remembered answers go with it: an object registered again under the id answers anew.
+    const std::lock_guard lock(impl_->answers_mutex);
+    std::erase_if(impl_->answer_rules,
+                  [object_id](const auto& rule) { return rule->object == object_id; });
+    for (auto& remembered : impl_->answers) {
+        std::erase_if(remembered, [object_id](const auto& answer) {
+            return answer.second.rule->object == object_id;
+        });
+    }
+    impl_->answers_on = !impl_->answer_rules.empty();
+}
+
+void Daemon::cache_answers(std::string_view object_id, std::string_view method,
+                           std::function<std::uint64_t()> version) {
+    auto rule = std::make_shared<const Impl::AnswerRule>(
+        Impl::AnswerRule{std::string(object_id), std::string(method), std::move(version)});
+    const std::lock_guard lock(impl_->answers_mutex);
+    std::erase_if(impl_->answer_rules, [&](const auto& old) {
+        return old->object == object_id && old->method == method;
+    });
+    impl_->answer_rules.push_back(std::move(rule));
+    impl_->answers_on = true;
 }
 
 Uri Daemon::uri_for(std::string_view object_id) const {

@@ -59,6 +59,60 @@ Message Daemon::Impl::reply_to(const Message& request, MessageType type,
     return reply;
 }
 
+std::optional<Message> Daemon::Impl::cached_answer(const Message& request) const {
+    const std::uint16_t id = request.serializer_id;
+    if (!answers_on.load(std::memory_order_relaxed) || request.type != MessageType::Invoke ||
+        request.flags != 0 || id >= answers.size() ||
+        request.payload.size() > answer_request_limit) {
+        return std::nullopt;
+    }
+    for (const auto& annotation : request.annotations) {
+        // Any other annotation is the servant's to read (current_context().annotations).
+        if (annotation.key != "CORR" && annotation.key != "HMAC") {
+            return std::nullopt;
+        }
+    }
+    std::string payload;
+    {
+        const std::shared_lock lock(answers_mutex);
+        const auto found = answers[id].find(std::string_view(request.payload));
+        if (found == answers[id].end() || found->second.rule->version() != found->second.version) {
+            return std::nullopt; // a stale answer is replaced by the call that follows
+        }
+        payload = found->second.payload;
+    }
+    return reply_to(request, MessageType::Result, id, std::move(payload), 0, true);
+}
+
+std::shared_ptr<const Daemon::Impl::AnswerRule>
+Daemon::Impl::answer_rule(const Message& request, std::string_view object,
+                          std::string_view method) const {
+    if (!answers_on.load(std::memory_order_relaxed) || request.flags != 0 ||
+        request.serializer_id >= answers.size() || request.payload.size() > answer_request_limit) {
+        return nullptr;
+    }
+    const std::shared_lock lock(answers_mutex);
+    for (const auto& rule : answer_rules) {
+        if (rule->object == object && rule->method == method) {
+            return rule;
+        }
+    }
+    return nullptr;
+}
+
+void Daemon::Impl::remember_answer(const Message& request, std::shared_ptr<const AnswerRule> rule,
+                                   std::uint64_t version, const std::string& payload) {
+    const std::lock_guard lock(answers_mutex);
+    if (std::find(answer_rules.begin(), answer_rules.end(), rule) == answer_rules.end()) {
+        return; // unregistered during the call
+    }
+    auto& remembered = answers[request.serializer_id];
+    if (remembered.size() >= answer_limit) {
+        remembered.clear();
+    }
+    remembered.insert_or_assign(request.payload, Answer{std::move(rule), version, payload});
+}
+
 Value Daemon::Impl::call(const detail::InvokeRequest& request, ConnectionState& state) {
     const auto entry = find(request.object);
     if (!entry) {
@@ -127,6 +181,11 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
         return reply_to(request, MessageType::Result, request.serializer_id,
                         serialize(kind, payload), flags::exception, false);
     };
+    if (!oneway) {
+        if (auto answer = cached_answer(request)) {
+            return std::move(*answer);
+        }
+    }
     // current_context() and auto-proxies inside the call (context.hpp, autoproxy.hpp).
     CallContext context = detail::call_context_for(request, *state.client);
     const detail::DaemonAccess::Call running{this, &context};
@@ -136,10 +195,17 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             throw ProtocolError("FLAGS_KEEPSERIALIZED is a Python-only feature; libpyro does "
                                 "not support it");
         }
-        const auto invoke = detail::parse_invoke(deserialize(kind, payload_bytes(request, limits)));
+        // An uncompressed payload is parsed where it is, not copied first.
+        const auto invoke =
+            detail::parse_invoke(request.has_flag(flags::compressed)
+                                     ? deserialize(kind, payload_bytes(request, limits))
+                                     : deserialize(kind, std::string_view(request.payload)));
         object = invoke.object;
         method = invoke.method;
+        auto rule = oneway ? nullptr : answer_rule(request, object, method);
+        const std::uint64_t version = rule ? rule->version() : 0; // before the call reads
         Value result;
+        std::shared_ptr<const AnswerRule> remember; // set when this answer may be given again
         if (request.has_flag(flags::batch)) {
             // §5.7: run in order, stop at the first failure, which travels wrapped.
             Value::Items results;
@@ -194,6 +260,9 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             if (stream_call.produced && !oneway) {
                 return start_stream(request, kind, stream_call, state);
             }
+            if (rule && context.response_annotations.empty() && !stream_call.produced) {
+                remember = std::move(rule);
+            }
         }
         std::string payload;
         try {
@@ -202,10 +271,16 @@ Message Daemon::Impl::dispatch(const Message& request, ConnectionState& state, b
             throw SerializeError(std::string("Error serializing result of ") + method +
                                  "(): " + error.what());
         }
+        if (remember && payload.size() <= answer_size_limit) {
+            remember_answer(request, std::move(remember), version, payload);
+        }
+        // The context has the correlation id already (the request's or a fresh one): the CORR
+        // chunk takes it, not a second fresh id.
         Message reply =
             reply_to(request, MessageType::Result, request.serializer_id, std::move(payload),
-                     request.has_flag(flags::batch) ? flags::batch : 0, true);
-        detail::add_response_annotations(reply, context);
+                     request.has_flag(flags::batch) ? flags::batch : 0, false);
+        reply.annotations.push_back({"CORR", {}});
+        detail::add_response_annotations(reply, std::move(context));
         return reply;
     } catch (const std::exception& error) {
         return exception_reply(error);

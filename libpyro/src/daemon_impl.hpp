@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,10 +20,12 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -143,6 +146,9 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
     // long call.
     boost::asio::io_context control{1};
     detail::Acceptor acceptor{control};
+    // Whether accepted sockets come with the listener's TCP_NODELAY: learnt from the first
+    // connection (control thread), else each connection sets it.
+    std::optional<bool> nodelay_inherited;
     std::optional<boost::asio::signal_set> signals;
     // One per worker, after `control`: destroyed first.
     std::vector<std::optional<boost::asio::steady_timer>> growth_timers;
@@ -168,6 +174,47 @@ struct Daemon::Impl : std::enable_shared_from_this<Daemon::Impl> {
         }
         growth_timers.resize(workers.size());
     }
+
+    // Daemon::cache_answers: remembered result payloads of calls whose answers may be repeated.
+    struct AnswerRule {
+        std::string object;
+        std::string method;
+        std::function<std::uint64_t()> version;
+    };
+    struct Answer {
+        std::shared_ptr<const AnswerRule> rule;
+        std::uint64_t version = 0;
+        std::string payload;
+    };
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    // Requests larger than this are never looked up (a lookup's request is ~80 bytes), nor are
+    // more answers than this kept (the cache starts again empty when full), nor large ones: at
+    // most a few hundred MB however the clients call.
+    static constexpr std::size_t answer_request_limit = 1024;
+    static constexpr std::size_t answer_limit = 4096;
+    static constexpr std::size_t answer_size_limit = 64 * 1024; // larger answers are not kept
+    mutable std::shared_mutex answers_mutex;
+    std::atomic<bool> answers_on{false}; // a rule exists: only then is a request looked up
+    std::vector<std::shared_ptr<const AnswerRule>> answer_rules;
+    // By serializer id (serpent 1, json 2): request payload bytes → answer.
+    std::array<std::unordered_map<std::string, Answer, TextHash, std::equal_to<>>, 3> answers;
+    // CONNECT payloads already answered (no validate_handshake hook) → the object they name, by
+    // serializer id: the handshake of a client that connects as others did is not parsed again.
+    std::mutex connect_objects_mutex;
+    std::array<std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>, 3>
+        connect_objects;
+    // The remembered answer to `request`, still valid, as the reply to send; nullopt otherwise.
+    std::optional<Message> cached_answer(const Message& request) const;
+    // The rule for a call of `object`.`method` by `request` when its answer may be remembered.
+    std::shared_ptr<const AnswerRule> answer_rule(const Message& request, std::string_view object,
+                                                  std::string_view method) const;
+    void remember_answer(const Message& request, std::shared_ptr<const AnswerRule> rule,
+                         std::uint64_t version, const std::string& payload);
 
     std::shared_ptr<const Entry> find(std::string_view id) const {
         const std::lock_guard lock(objects_mutex);

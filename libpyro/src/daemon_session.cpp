@@ -581,8 +581,9 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
     CallContext context = detail::call_context_for(connect, *state.client);
     const auto answer = [&](MessageType type, const Value& payload, std::uint16_t reply_flags) {
         Message reply = reply_to(connect, type, connect.serializer_id, serialize(kind, payload),
-                                 reply_flags, true);
-        detail::add_response_annotations(reply, context);
+                                 reply_flags, false);
+        reply.annotations.push_back({"CORR", {}}); // the context's id: no second fresh one
+        detail::add_response_annotations(reply, std::move(context));
         return reply;
     };
     const auto refuse_with = [&](const std::string& text) {
@@ -590,7 +591,49 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
         context.response_annotations.clear();
         return answer(MessageType::ConnectFail, Value(text), 0);
     };
+    // Without a hook every client of an object gets the same answer: made once per serializer
+    // (set-up cost).
+    const auto metadata_answer = [&](const Entry& entry) {
+        std::string payload;
+        {
+            const std::lock_guard lock(entry.handshake_mutex);
+            auto cached = entry.handshake_payloads.find(connect.serializer_id);
+            if (cached == entry.handshake_payloads.end()) {
+                const Value answer = Value::dict(
+                    {{"handshake", "hello"},
+                     {"meta", detail::metadata_to_value(entry.interface.metadata(), true)}});
+                cached =
+                    entry.handshake_payloads.emplace(connect.serializer_id, serialize(kind, answer))
+                        .first;
+            }
+            payload = cached->second;
+        }
+        Message reply = reply_to(connect, MessageType::ConnectOk, connect.serializer_id,
+                                 std::move(payload), flags::meta_on_connect, false);
+        reply.annotations.push_back({"CORR", std::move(context.correlation_id)});
+        return reply;
+    };
     try {
+        if (!options.validate_handshake && connect.has_flag(flags::meta_on_connect) &&
+            !connect.has_flag(flags::compressed) &&
+            connect.serializer_id < connect_objects.size()) {
+            // Without a hook only the object the CONNECT names matters: a payload seen before
+            // names the same object, so it is not parsed again. The object is looked up anew.
+            std::optional<std::string> named;
+            {
+                const std::lock_guard lock(connect_objects_mutex);
+                const auto& known = connect_objects[connect.serializer_id];
+                if (const auto found = known.find(std::string_view(connect.payload));
+                    found != known.end()) {
+                    named = found->second;
+                }
+            }
+            if (named) {
+                if (const auto entry = find(*named)) {
+                    return metadata_answer(*entry);
+                }
+            }
+        }
         const Value data = deserialize(kind, payload_bytes(connect, limits));
         Value response("hello");
         if (options.validate_handshake) {
@@ -624,20 +667,16 @@ Message Daemon::Impl::handshake(const Message& connect, std::optional<std::strin
                                                     entry->interface.metadata(), true)}}),
                           flags::meta_on_connect);
         }
-        // Without a hook every client of this object gets the same answer: made once per
-        // serializer (set-up cost).
-        const std::lock_guard lock(entry->handshake_mutex);
-        auto cached = entry->handshake_payloads.find(connect.serializer_id);
-        if (cached == entry->handshake_payloads.end()) {
-            const Value payload = Value::dict(
-                {{"handshake", "hello"},
-                 {"meta", detail::metadata_to_value(entry->interface.metadata(), true)}});
-            cached =
-                entry->handshake_payloads.emplace(connect.serializer_id, serialize(kind, payload))
-                    .first;
+        if (connect.serializer_id < connect_objects.size() &&
+            connect.payload.size() <= answer_request_limit) {
+            const std::lock_guard lock(connect_objects_mutex);
+            auto& known = connect_objects[connect.serializer_id];
+            if (known.size() >= answer_limit) {
+                known.clear();
+            }
+            known.try_emplace(connect.payload, object->as_string());
         }
-        return reply_to(connect, MessageType::ConnectOk, connect.serializer_id, cached->second,
-                        flags::meta_on_connect, true);
+        return metadata_answer(*entry);
     } catch (const PyroError& error) {
         return refuse_with(error.what());
     }

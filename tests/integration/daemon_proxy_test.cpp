@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -171,6 +172,133 @@ TEST(DaemonHandshake, MetadataAnswersEachClientInItsSerializer) {
         config.serializer = std::string(serializer_name(kind));
         Proxy p(uri, config);
         EXPECT_EQ(p.metadata().methods.size(), 8u) << serializer_name(kind);
+    }
+}
+
+// Daemon::cache_answers: a call repeated with the same arguments is answered without the servant
+// while the version stays, anew once it moves; calls that raise and other methods always run,
+// and unregister() forgets what was remembered.
+struct Table {
+    std::atomic<int> calls{0};
+    std::atomic<std::uint64_t> version{0};
+    std::mutex mutex;
+    std::map<std::string, int> values;
+
+    int get(const std::string& key) {
+        ++calls;
+        const std::lock_guard lock(mutex);
+        const auto found = values.find(key);
+        if (found == values.end()) {
+            throw std::out_of_range("no " + key);
+        }
+        return found->second;
+    }
+    std::string blob(int size) {
+        ++calls;
+        return std::string(static_cast<std::size_t>(size), 'x');
+    }
+    void put(const std::string& key, int value) {
+        const std::lock_guard lock(mutex);
+        values[key] = value;
+        ++version;
+    }
+};
+
+TEST_P(DaemonProxy, CachedAnswersFollowTheVersion) {
+    const auto table_methods = [] {
+        return methods<Table>()
+            .expose("get", &Table::get)
+            .expose("put", &Table::put)
+            .expose("blob", &Table::blob);
+    };
+    auto table = std::make_shared<Table>();
+    const Uri table_uri = daemon.register_object(table, table_methods(), "test.table");
+    daemon.cache_answers("test.table", "get", [table] { return table->version.load(); });
+    Config config = loopback_config();
+    config.serializer = std::string(serializer_name(GetParam()));
+    Proxy p(table_uri, config);
+    (void)p.invoke("put", {"a", 1});
+    EXPECT_EQ(p.call<int>("get", "a"), 1);
+    EXPECT_EQ(p.call<int>("get", "a"), 1);
+    EXPECT_EQ(Proxy(table_uri, config).call<int>("get", "a"), 1); // another connection
+    EXPECT_EQ(table->calls, 1);
+    (void)p.invoke("put", {"a", 2});
+    EXPECT_EQ(p.call<int>("get", "a"), 2);
+    EXPECT_EQ(table->calls, 2);
+    EXPECT_THROW((void)p.call<int>("get", "b"), RemoteError);
+    EXPECT_THROW((void)p.call<int>("get", "b"), RemoteError);
+    EXPECT_EQ(table->calls, 4);
+    // Large answers are not kept (memory), small ones of the same method are.
+    daemon.cache_answers("test.table", "blob", [table] { return table->version.load(); });
+    for (const int size : {100, 100, 100 * 1024, 100 * 1024}) {
+        EXPECT_EQ(p.call<std::string>("blob", size).size(), static_cast<std::size_t>(size));
+    }
+    EXPECT_EQ(table->calls, 7);
+
+    // Registered again under the id, at the same version: answers of the old object are gone.
+    daemon.unregister("test.table");
+    auto again = std::make_shared<Table>();
+    again->values["a"] = 7;
+    again->version = table->version.load();
+    (void)daemon.register_object(again, table_methods(), "test.table");
+    daemon.cache_answers("test.table", "get", [again] { return again->version.load(); });
+    EXPECT_EQ(Proxy(table_uri, config).call<int>("get", "a"), 7);
+    EXPECT_EQ(again->calls, 1);
+}
+
+// A CONNECT like one seen before is not parsed again, but its object is looked up anew: gone
+// after unregister(), and registered again under the id it answers with its new metadata.
+TEST(DaemonHandshake, RepeatedConnectFindsTheObjectAnew) {
+    Daemon daemon(loopback_config());
+    const Uri uri =
+        daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "again");
+    auto background = daemon.run_in_background();
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(Proxy(uri, loopback_config()).metadata().methods.size(), 8u);
+    }
+    daemon.unregister("again");
+    EXPECT_ANY_THROW((void)Proxy(uri, loopback_config()).metadata());
+    (void)daemon.register_object(std::make_shared<Table>(),
+                                 methods<Table>().expose("get", &Table::get), "again");
+    EXPECT_EQ(Proxy(uri, loopback_config()).metadata().methods, std::vector<std::string>{"get"});
+}
+
+// PYRO_SOCK_NODELAY: every connection the daemon accepts has TCP_NODELAY, the first and the
+// later ones (set once on the listening socket, which they inherit); without it none has.
+TEST(DaemonSockets, AcceptedConnectionsHaveNoDelayAsConfigured) {
+    for (const bool nodelay : {true, false}) {
+        SCOPED_TRACE(nodelay ? "PYRO_SOCK_NODELAY=1" : "PYRO_SOCK_NODELAY=0");
+        Config config = loopback_config();
+        config.sock_nodelay = nodelay;
+        Daemon daemon(config);
+        const Uri uri =
+            daemon.register_object(std::make_shared<Calculator>(), calculator_methods(), "calc");
+        auto background = daemon.run_in_background();
+        for (int round = 0; round < 3; ++round) {
+            Proxy p(uri, loopback_config());
+            EXPECT_EQ(p.call<int>("add", 2, 3), 5);
+            // The daemon's end of the connection, found among this process's sockets.
+            int accepted = 0;
+            for (int fd = 0; fd < 4096; ++fd) {
+                sockaddr_in local{};
+                socklen_t size = sizeof local;
+                if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size) != 0 ||
+                    local.sin_family != AF_INET || ntohs(local.sin_port) != daemon.port()) {
+                    continue;
+                }
+                sockaddr_in peer{};
+                size = sizeof peer;
+                if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) {
+                    continue; // the listening socket
+                }
+                int on = -1;
+                size = sizeof on;
+                ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &size), 0);
+                EXPECT_EQ(on != 0, nodelay) << "connection " << round;
+                ++accepted;
+            }
+            EXPECT_GE(accepted, 1) << "connection " << round; // earlier ones may be closing
+        }
     }
 }
 

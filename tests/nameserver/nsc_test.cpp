@@ -338,6 +338,42 @@ TEST(NscEndToEnd, AgainstAnInProcessNameServer) {
     EXPECT_EQ(with({"lookup"}).code, 1);
 }
 
+// The daemon repeats lookup answers (Daemon::cache_answers) only while nothing changed: every
+// registration, metadata change and removal shows in the next lookup, on any connection.
+TEST(NsLookupAnswers, FollowEveryChange) {
+    Config config;
+    config.host = "127.0.0.1";
+    config.comm_timeout = 5.0;
+    std::ostringstream banner;
+    NameServerSettings settings;
+    settings.port = 0;
+    NameServerDaemon ns(config, settings, banner);
+    auto background = ns.daemon().run_in_background();
+    for (const char* serializer : {"json", "serpent"}) {
+        SCOPED_TRACE(serializer);
+        Config client = config;
+        client.serializer = serializer;
+        NameServer first(Proxy(ns.uri(), client));
+        NameServer second(Proxy(ns.uri(), client));
+        const Uri one = Uri::parse("PYRO:one@127.0.0.1:5001");
+        const Uri two = Uri::parse("PYRO:two@127.0.0.1:5002");
+        first.register_name("lab.x", one);
+        EXPECT_EQ(first.lookup("lab.x"), one);
+        EXPECT_EQ(second.lookup("lab.x"), one);
+        first.register_name("lab.x", two);
+        EXPECT_EQ(second.lookup("lab.x"), two);
+        EXPECT_EQ(first.lookup("lab.x"), two);
+        first.set_metadata("lab.x", {"blue"});
+        EXPECT_EQ(second.lookup_with_metadata("lab.x").metadata, std::vector<std::string>{"blue"});
+        EXPECT_EQ(first.remove("lab.x"), 1);
+        EXPECT_THROW((void)second.lookup("lab.x"), NamingError);
+        first.register_name("lab.x", one);
+        EXPECT_EQ(second.lookup("lab.x"), one);
+        EXPECT_EQ(first.remove_prefix("lab."), 1);
+        EXPECT_THROW((void)first.lookup("lab.x"), NamingError);
+    }
+}
+
 TEST(NscEndToEnd, UnixSocket) {
     test::ScratchDir scratch;
     const std::string socket = scratch.file("ns.sock");

@@ -127,6 +127,39 @@ TEST_P(RegistryTest, RemoveByNameNeverRemovesTheNameServer) {
     EXPECT_EQ(registry_->count(), 1u);
 }
 
+// The daemon repeats lookup answers while version() stays put (Daemon::cache_answers): every
+// change of what lookup() would say must move it on.
+TEST_P(RegistryTest, VersionMovesWithEveryChange) {
+    auto version = registry_->version();
+    const auto moved = [&] {
+        const auto now = registry_->version();
+        const bool changed = now != version;
+        version = now;
+        return changed;
+    };
+    registry_->register_name("a", "PYRO:a@h:1", false, {});
+    EXPECT_TRUE(moved()) << "register";
+    (void)registry_->lookup("a");
+    (void)registry_->count();
+    (void)registry_->list();
+    EXPECT_FALSE(moved()) << "queries change nothing";
+    registry_->register_name("a", "PYRO:a@h:2", false, {});
+    EXPECT_TRUE(moved()) << "register again";
+    if (has_metadata()) {
+        registry_->set_metadata("a", {"x"});
+        EXPECT_TRUE(moved()) << "set_metadata";
+    }
+    EXPECT_TRUE(registry_->remove_if_unchanged("a", "PYRO:a@h:2"));
+    EXPECT_TRUE(moved()) << "remove_if_unchanged";
+    registry_->register_name("a", "PYRO:a@h:1", false, {});
+    registry_->register_name("b", "PYRO:b@h:1", false, {});
+    (void)moved();
+    EXPECT_EQ(registry_->remove("a", {}, {}), 1);
+    EXPECT_TRUE(moved()) << "remove by name";
+    EXPECT_EQ(registry_->remove({}, std::string("b"), {}), 1);
+    EXPECT_TRUE(moved()) << "remove by prefix";
+}
+
 TEST_P(RegistryTest, RemoveFallsThroughToPrefixThenRegex) {
     registry_->register_name(std::string(name_server_name), "PYRO:Pyro.NameServer@h:9090", false,
                              {});

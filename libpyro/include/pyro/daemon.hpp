@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -127,6 +128,17 @@ public:
 
     // Removes an object; unknown ids are ignored. Calls already running finish.
     void unregister(std::string_view object_id);
+
+    // Lets the daemon answer calls of `method` on the registered `object_id` without calling the
+    // servant: the result payload of a call is remembered by its request payload bytes and
+    // serializer, and a later request with the same bytes (and no flags, no annotation but CORR
+    // and HMAC) gets it again while `version()` still returns what it returned before that call.
+    // Only for methods whose result follows from their arguments and what version() counts (the
+    // name server's lookup: version() changes with every registration and removal), never from
+    // current_context(). Calls that raise, set response annotations or return item streams are
+    // not remembered. unregister(object_id) forgets the method. version() must be thread-safe.
+    void cache_answers(std::string_view object_id, std::string_view method,
+                       std::function<std::uint64_t()> version);
 
     // The URI of a registered (or any) object id on this daemon, with the NAT address if set.
     [[nodiscard]] Uri uri_for(std::string_view object_id) const;
