@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "allocator_policy.hpp"
 #include "daemon_impl.hpp"
 #include "pyro/errors.hpp"
 #include "random_id.hpp"
@@ -261,6 +262,7 @@ void Daemon::Impl::stop_threads() {
 
 Daemon::Daemon(Config config, DaemonOptions options)
     : impl_(std::make_shared<Impl>(std::move(config), std::move(options))) {
+    detail::keep_large_message_memory();
     impl_->owner = this;
     impl_->bind();
     impl_->log.debug("daemon created on ", impl_->bound_location, " (pid ", ::getpid(), ")");

@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include "allocator_policy.hpp"
 #include "blocking_socket.hpp"
 #include "call_context.hpp"
 #include "fault_injector.hpp"
@@ -132,6 +133,7 @@ struct Proxy::Impl {
           serializer(checked_serializer(config.serializer)), hmac_key(config.hmac_key.value_or("")),
           timeout(config.comm_timeout) {
         limits.max_message_size = config.max_message_size;
+        detail::keep_large_message_memory();
     }
 
     // Pyro4 names a peer as Python prints its socket address: ('127.0.0.1', 9090).
