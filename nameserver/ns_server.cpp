@@ -355,8 +355,12 @@ NameServerDaemon::NameServerDaemon(const Config& config, const NameServerSetting
         NameServerObject::interface(), std::string(name_server_name));
     // A lookup's answer follows from the registry alone: the daemon repeats it, without parsing
     // the request or calling, until a registration or removal moves the registry's version on.
-    daemon_->cache_answers(name_server_name, "lookup",
-                           [registry = registry_] { return registry->version(); });
+    // Only in memory: an sql or dbm file may be changed by another name server using it (as
+    // Pyro4's storages allow), which this registry's version would not see.
+    if (spec.kind == StorageSpec::Kind::Memory) {
+        daemon_->cache_answers(name_server_name, "lookup",
+                               [registry = registry_] { return registry->version(); });
+    }
     registry_->register_name(name_server_name, uri().str(), false,
                              {std::string(name_server_class_tag)});
 

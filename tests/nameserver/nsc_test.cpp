@@ -374,6 +374,35 @@ TEST(NsLookupAnswers, FollowEveryChange) {
     }
 }
 
+// A storage file may be shared: another name server (pyro4-ns or pyro-ns) registering in the same
+// sql file shows in this one's next lookup, as it does with Pyro4's storages, so lookups through
+// a file are not repeated from the answer cache.
+TEST(NsLookupAnswers, SeeAnotherServerChangingTheSameSqlFile) {
+    test::ScratchDir scratch;
+    Config config;
+    config.host = "127.0.0.1";
+    config.comm_timeout = 5.0;
+    std::ostringstream banner;
+    NameServerSettings settings;
+    settings.port = 0;
+    settings.storage = "sql:" + scratch.file("names.sqlite");
+    NameServerDaemon ns(config, settings, banner);
+    auto background = ns.daemon().run_in_background();
+    NameServerDaemon other(config, settings, banner);
+    auto other_background = other.daemon().run_in_background();
+
+    NameServer here(Proxy(ns.uri(), config));
+    NameServer there(Proxy(other.uri(), config));
+    const Uri one = Uri::parse("PYRO:one@127.0.0.1:5001");
+    const Uri two = Uri::parse("PYRO:two@127.0.0.1:5002");
+    here.register_name("lab.x", one);
+    EXPECT_EQ(here.lookup("lab.x").str(), one.str());
+    there.register_name("lab.x", two);
+    EXPECT_EQ(here.lookup("lab.x").str(), two.str());
+    EXPECT_EQ(there.remove("lab.x"), 1);
+    EXPECT_THROW((void)here.lookup("lab.x"), NamingError);
+}
+
 TEST(NscEndToEnd, UnixSocket) {
     test::ScratchDir scratch;
     const std::string socket = scratch.file("ns.sock");
