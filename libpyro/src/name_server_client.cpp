@@ -4,9 +4,13 @@
 #include <chrono>
 #include <exception>
 #include <random>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "locate.hpp"
 #include "pyro/errors.hpp"
+#include "pyro/serializer.hpp"
 
 namespace pyro {
 
@@ -25,6 +29,45 @@ std::vector<std::string> strings_of(const Value& value) {
     }
     return out;
 }
+
+// What lookup answers decode to, remembered per thread: a client looking the same names up again
+// (every PYRONAME: proxy does) gets the same bytes back, and parsing them and the URI inside was
+// half of its instructions per lookup (issue 12). Bytes are compared whole, so a changed
+// registration is a new entry; the oldest entry makes room.
+class LookupAnswers {
+public:
+    const Uri* find(SerializerKind kind, std::string_view bytes) const {
+        for (const auto& entry : entries_) {
+            if (entry.kind == kind && entry.bytes == bytes) {
+                return &entry.uri;
+            }
+        }
+        return nullptr;
+    }
+
+    void remember(SerializerKind kind, std::string bytes, const Uri& uri) {
+        if (bytes.size() > max_answer_size) {
+            return;
+        }
+        if (entries_.size() < capacity) {
+            entries_.push_back({kind, std::move(bytes), uri});
+            return;
+        }
+        entries_[oldest_] = {kind, std::move(bytes), uri};
+        oldest_ = (oldest_ + 1) % capacity;
+    }
+
+private:
+    static constexpr std::size_t capacity = 32;
+    static constexpr std::size_t max_answer_size = 1024;
+    struct Entry {
+        SerializerKind kind;
+        std::string bytes;
+        Uri uri;
+    };
+    std::vector<Entry> entries_;
+    std::size_t oldest_ = 0;
+};
 
 Uri ns_uri(const std::string& host, int port) {
     if (host.starts_with("./u:")) {
@@ -153,7 +196,15 @@ int NameServer::count() {
 
 Uri NameServer::lookup(std::string_view name) {
     try {
-        return uri_from_value(proxy_.invoke("lookup", {Value(name)}));
+        std::string answer = proxy_.invoke_serialized("lookup", {Value(name)});
+        const SerializerKind kind = proxy_.serializer();
+        thread_local LookupAnswers answers;
+        if (const Uri* known = answers.find(kind, answer)) {
+            return *known;
+        }
+        Uri uri = uri_from_value(deserialize(kind, answer));
+        answers.remember(kind, std::move(answer), uri);
+        return uri;
     } catch (const NamingError& error) {
         // Pyro4's name server words it "unknown name: NAME"; the class tells it apart here.
         if (std::string_view(error.what()).starts_with("unknown name")) {

@@ -673,9 +673,11 @@ struct Proxy::Impl {
 
     // One INVOKE and its RESULT on the open connection. `params_as_list`: serpent sends the
     // params as a list rather than a tuple, as Python's stream iterator does (§5.9).
+    // With `result_bytes`, a plain result is not parsed: its serialized bytes are moved there and
+    // None is returned (exceptions and item streams as always).
     Value exchange(const std::string& object, const std::string& method, Value params,
                    std::optional<Value::Entries> kwargs, bool oneway = false,
-                   bool params_as_list = false) {
+                   bool params_as_list = false, std::string* result_bytes = nullptr) {
         seq = static_cast<std::uint16_t>(seq + 1);
         stream_started.clear();
         Value payload =
@@ -711,11 +713,15 @@ struct Proxy::Impl {
             stream_started = *id;
             return Value();
         }
-        Value value = deserialize(serializer, payload_bytes(reply, limits));
+        std::string bytes = payload_bytes(reply, limits);
         if (reply.has_flag(flags::exception)) {
-            std::rethrow_exception(exception_from_value(value));
+            std::rethrow_exception(exception_from_value(deserialize(serializer, bytes)));
         }
-        return value;
+        if (result_bytes != nullptr) {
+            *result_bytes = std::move(bytes);
+            return Value();
+        }
+        return deserialize(serializer, bytes);
     }
 
     // §5.2 step 5: with metadata, an attribute the object does not expose fails here, without
@@ -744,7 +750,8 @@ struct Proxy::Impl {
     // A call with Pyro4's MAX_RETRIES, dropping the connection on any communication failure so
     // the next call starts afresh (§5.4).
     Value perform(const std::string& method, const Value::Items& args,
-                  const std::optional<Value::Entries>& kwargs, bool force_oneway) {
+                  const std::optional<Value::Entries>& kwargs, bool force_oneway,
+                  std::string* result_bytes = nullptr) {
         for (int attempt = 0;; ++attempt) {
             try {
                 ensure_connected();
@@ -762,7 +769,8 @@ struct Proxy::Impl {
                     (metadata && std::find(metadata->oneway.begin(), metadata->oneway.end(),
                                            method) != metadata->oneway.end());
                 // Copies, not moves: a retry sends the same arguments again.
-                return exchange(target.object(), method, Value::list(args), kwargs, oneway);
+                return exchange(target.object(), method, Value::list(args), kwargs, oneway, false,
+                                result_bytes);
             } catch (const CommunicationError& error) {
                 disconnect();
                 // Pyro4 retries only a lost connection or a timeout (MAX_RETRIES, §5.11).
@@ -855,6 +863,20 @@ Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries k
                         "() returned an item stream (a generator): iterate it with "
                         "proxy.call<pyro::Stream>(\"" +
                         std::string(method) + "\", ...) or proxy.invoke_stream(...)");
+    }
+    return result;
+}
+
+std::string Proxy::invoke_serialized(std::string_view method, Value::Items args,
+                                     Value::Entries kwargs) {
+    const std::lock_guard lock(impl_->mutex);
+    std::string result;
+    impl_->perform(std::string(method), args, kwargs, false, &result);
+    if (!impl_->stream_started.empty()) {
+        impl_->disconnect(); // the stream stays unread on the server until this connection ends
+        impl_->stream_started.clear();
+        throw PyroError(std::string(method) +
+                        "() returned an item stream (a generator), not one serialized result");
     }
     return result;
 }

@@ -114,6 +114,17 @@ TEST_P(DaemonProxy, EchoKeepsValues) {
     EXPECT_EQ(p.call<Value>("echo", nested), nested);
 }
 
+// invoke_serialized hands over the result's bytes as the server serialized them (what
+// NameServer::lookup remembers decodings of); errors still arrive as exceptions.
+TEST_P(DaemonProxy, SerializedResultsAreTheServersBytes) {
+    Proxy p = proxy();
+    const std::string bytes = p.invoke_serialized("range", {Value(3)});
+    EXPECT_EQ(deserialize(GetParam(), bytes), p.invoke("range", {Value(3)}));
+    EXPECT_EQ(bytes, serialize(GetParam(), p.invoke("range", {Value(3)})));
+    EXPECT_THROW((void)p.invoke_serialized("divide", {Value(1.0), Value(0.0)}), RemoteError);
+    EXPECT_EQ(deserialize(GetParam(), p.invoke_serialized("add", {Value(2), Value(3)})), Value(5));
+}
+
 TEST_P(DaemonProxy, Metadata) {
     Proxy p = proxy();
     const ObjectMetadata& meta = p.metadata();

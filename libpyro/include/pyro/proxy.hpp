@@ -72,6 +72,11 @@ public:
 
     // The dynamic form: positional and keyword arguments as Values.
     Value invoke(std::string_view method, Value::Items args = {}, Value::Entries kwargs = {});
+    // A call whose result comes back as the server serialized it (with serializer()), unparsed:
+    // for a caller that decodes answers which repeat byte for byte only once (NameServer::lookup).
+    // Remote exceptions are thrown as by invoke().
+    std::string invoke_serialized(std::string_view method, Value::Items args = {},
+                                  Value::Entries kwargs = {});
     // A call whose result is iterated (stream.hpp): an item stream, or a list/tuple/set result.
     // TypeError for any other result.
     Stream invoke_stream(std::string_view method, Value::Items args = {},
