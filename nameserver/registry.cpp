@@ -81,7 +81,7 @@ void Registry::register_name(std::string_view name, std::string_view uri, bool s
     validate_uri(uri);
     Entry entry{std::string(uri), unique_tags(metadata)};
     const std::lock_guard lock(mutex_);
-    const Changing changing(version_);
+    const Changing changing{version_};
     if (safe && storage_->contains(name)) {
         throw NamingError("name already registered: " + std::string(name));
     }
@@ -91,7 +91,7 @@ void Registry::register_name(std::string_view name, std::string_view uri, bool s
 void Registry::set_metadata(std::string_view name, const Tags& metadata) {
     Tags tags = unique_tags(metadata);
     const std::lock_guard lock(mutex_);
-    const Changing changing(version_);
+    const Changing changing{version_};
     auto entry = storage_->get(name);
     if (!entry) {
         throw NamingError("unknown name: " + std::string(name));
@@ -105,7 +105,7 @@ int Registry::remove(const std::optional<std::string>& name,
                      const std::optional<std::string>& regex) {
     if (name && !name->empty() && *name != name_server_name) {
         const std::lock_guard lock(mutex_);
-        const Changing changing(version_);
+        const Changing changing{version_};
         if (storage_->contains(*name)) {
             storage_->erase(*name);
             return 1;
@@ -132,7 +132,7 @@ int Registry::remove(const std::optional<std::string>& name,
     // The names were matched on a copy: remove only those still there, so the count is true. A
     // name registered again meanwhile still matches (filters look at names only) and goes too.
     const std::lock_guard lock(mutex_);
-    const Changing changing(version_);
+    const Changing changing{version_};
     check_interrupted();
     std::erase_if(names, [this](const std::string& listed) { return !storage_->contains(listed); });
     storage_->remove_items(names);
@@ -144,7 +144,7 @@ bool Registry::remove_if_unchanged(std::string_view name, std::string_view uri) 
         return false;
     }
     const std::lock_guard lock(mutex_);
-    const Changing changing(version_);
+    const Changing changing{version_};
     const auto entry = storage_->get(name);
     if (!entry || entry->uri != uri) {
         return false;
