@@ -1,10 +1,10 @@
 // The json serializer (PYRO4-WIRE.md §6.1): a writer byte-identical to Python's
 // json.dumps(value, ensure_ascii=False), and a reader built on Boost.JSON's SAX parser.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <optional>
 #include <string>
@@ -18,6 +18,7 @@
 
 #include "byte_scan.hpp"
 #include "float_repr.hpp"
+#include "json_reader.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
 #include "pyro/value.hpp"
@@ -277,7 +278,9 @@ std::size_t skip_string(std::string_view text, std::size_t start) {
 
 struct PreScan {
     std::optional<std::string> patched; // set only when something was replaced
-    std::deque<Special> specials;
+    // In input order; a vector, not a deque, so a call without such words allocates nothing.
+    std::vector<Special> specials;
+    std::size_t next_special = 0; // the first not yet met by the handler
 };
 
 PreScan pre_scan(std::string_view text) {
@@ -344,7 +347,7 @@ public:
     static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
     static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-    explicit ValueBuilder(std::deque<Special>* specials) : specials_(specials) {}
+    explicit ValueBuilder(PreScan* scan) : scan_(scan) {}
 
     Value take_result() { return std::move(result_); }
 
@@ -352,23 +355,22 @@ public:
     bool on_document_end(boost::json::error_code&) { return true; }
 
     bool on_array_begin(boost::json::error_code&) {
-        stack_.emplace_back();
+        open(false);
         return true;
     }
     bool on_array_end(std::size_t, boost::json::error_code&) {
-        Value list = Value::list(std::move(stack_.back().items));
-        stack_.pop_back();
+        Value list = Value::list(std::move(stack_[--depth_].items));
         add(std::move(list));
         return true;
     }
     bool on_object_begin(boost::json::error_code&) {
-        stack_.emplace_back();
-        stack_.back().is_dict = true;
+        open(true);
         return true;
     }
     bool on_object_end(std::size_t, boost::json::error_code&) {
-        Value dict = Value::dict(std::move(stack_.back().entries));
-        stack_.pop_back();
+        Frame& frame = stack_[--depth_];
+        frame.positions.clear();
+        Value dict = Value::dict(std::move(frame.entries));
         add(std::move(dict));
         return true;
     }
@@ -378,6 +380,10 @@ public:
         return true;
     }
     bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        if (text_.empty()) {
+            add(Value(std::string(s.data(), s.size())));
+            return true;
+        }
         text_.append(s.data(), s.size());
         add(Value(std::exchange(text_, {})));
         return true;
@@ -387,8 +393,13 @@ public:
         return true;
     }
     bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+        std::string& key = stack_[depth_ - 1].key;
+        if (text_.empty()) {
+            key.assign(s.data(), s.size());
+            return true;
+        }
         text_.append(s.data(), s.size());
-        stack_.back().key = std::exchange(text_, {});
+        key = std::exchange(text_, {});
         return true;
     }
 
@@ -411,9 +422,8 @@ public:
     bool on_double(double, boost::json::string_view s, boost::json::error_code&) {
         text_.append(s.data(), s.size());
         const std::string number = std::exchange(text_, {});
-        if (is_sentinel(number) && !specials_->empty()) {
-            const Special special = specials_->front();
-            specials_->pop_front();
+        if (is_sentinel(number) && scan_->next_special < scan_->specials.size()) {
+            const Special special = scan_->specials[scan_->next_special++];
             switch (special) {
             case Special::NaN:
                 add(Value(std::numeric_limits<double>::quiet_NaN()));
@@ -447,39 +457,300 @@ public:
     bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
 
 private:
+    // One per open array or object. Frames are kept when their container closes and reused by
+    // the next one at that depth: a call's request opens a few, each parse would otherwise make
+    // them anew.
     struct Frame {
         bool is_dict = false;
         Value::Items items;
         Value::Entries entries;
-        // Position of each key in entries: a repeated key replaces the value in place (last
-        // wins, first position), as a Python dict does; the index keeps that linear.
+        // Position of each key in entries, made only for large objects: a repeated key
+        // replaces the value in place (last wins, first position), as a Python dict does, and
+        // the index keeps that linear. Small objects (every call's request) compare keys.
         std::unordered_map<std::string, std::size_t> positions;
         std::string key;
     };
+    static constexpr std::size_t indexed_from = 16; // entries
+
+    void open(bool is_dict) {
+        if (depth_ == stack_.size()) {
+            stack_.emplace_back();
+        }
+        Frame& frame = stack_[depth_++];
+        frame.is_dict = is_dict;
+        // Emptied by the close that moved them out; room for a call's few arguments or keys
+        // at once instead of growing 1, 2, 4 (each growth moves every Value).
+        constexpr std::size_t first_room = 4;
+        if (is_dict) {
+            frame.entries.reserve(first_room);
+        } else {
+            frame.items.reserve(first_room);
+        }
+    }
+
+    // Where `key` already is in `frame`'s entries, or entries.size().
+    static std::size_t position_of(Frame& frame, const std::string& key) {
+        Value::Entries& entries = frame.entries;
+        if (entries.size() < indexed_from) {
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                if (entries[i].first.as_string() == key) {
+                    return i;
+                }
+            }
+            return entries.size();
+        }
+        if (frame.positions.empty()) {
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                frame.positions.emplace(entries[i].first.as_string(), i);
+            }
+        }
+        return frame.positions.try_emplace(key, entries.size()).first->second;
+    }
 
     void add(Value value) {
-        if (stack_.empty()) {
+        if (depth_ == 0) {
             result_ = std::move(value);
             return;
         }
-        Frame& top = stack_.back();
+        Frame& top = stack_[depth_ - 1];
         if (!top.is_dict) {
             top.items.push_back(std::move(value));
             return;
         }
-        const auto [it, inserted] = top.positions.try_emplace(top.key, top.entries.size());
-        if (inserted) {
+        const std::size_t at = position_of(top, top.key);
+        if (at == top.entries.size()) {
             top.entries.emplace_back(Value(std::move(top.key)), std::move(value));
         } else {
-            top.entries[it->second].second = std::move(value);
+            top.entries[at].second = std::move(value);
         }
         top.key.clear();
     }
 
-    std::deque<Special>* specials_;
     std::vector<Frame> stack_;
-    std::string text_; // the string, key or number being assembled from parts
+    std::size_t depth_ = 0; // frames in use
+    std::string text_;      // the string, key or number being assembled from parts
     Value result_;
+    PreScan* scan_;
+};
+
+// The common case read directly: what every call carries (objects with a few keys, arrays,
+// ASCII strings without escapes, numbers, true/false/null). Anything else (an escape, a
+// non-ASCII byte, an integer of more than 18 digits, NaN, an error of any kind, deep or large
+// objects) makes it give up, and the whole text goes through Boost's parser instead, which decides
+// and words every error: both read the same values.
+class PlainReader {
+public:
+    explicit PlainReader(std::string_view text)
+        : p_(text.data()), end_(text.data() + text.size()) {}
+
+    std::optional<Value> read() {
+        Value value;
+        if (!read_value(value, 0)) {
+            return std::nullopt;
+        }
+        skip_space();
+        if (p_ != end_) {
+            return std::nullopt;
+        }
+        return value;
+    }
+
+private:
+    static constexpr int depth_limit = 32;
+    static constexpr std::size_t entries_limit = 16;          // keys compared one by one below this
+    static constexpr int digits_limit = 18;                   // always within int64
+    static constexpr std::ptrdiff_t number_length_limit = 24; // what the calls' floats need
+
+    void skip_space() {
+        while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+            ++p_;
+        }
+    }
+
+    bool take(char c) {
+        skip_space();
+        if (p_ != end_ && *p_ == c) {
+            ++p_;
+            return true;
+        }
+        return false;
+    }
+
+    // After the opening quote; false for anything but plain ASCII up to the closing quote.
+    bool read_string(std::string_view& out) {
+        const char* start = p_;
+        while (p_ != end_) {
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+                ++p_;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || c >= 0x80) {
+                return false;
+            }
+            ++p_;
+        }
+        return false;
+    }
+
+    // Each reads into `out` (a None) and says whether it could.
+    bool read_value(Value& out, int depth) {
+        skip_space();
+        if (p_ == end_) {
+            return false;
+        }
+        switch (*p_) {
+        case '"': {
+            ++p_;
+            std::string_view text;
+            if (!read_string(text)) {
+                return false;
+            }
+            out = Value(std::string(text));
+            return true;
+        }
+        case '{':
+            return depth < depth_limit && read_object(out, depth + 1);
+        case '[':
+            return depth < depth_limit && read_array(out, depth + 1);
+        case 't':
+            return read_word("true", Value(true), out);
+        case 'f':
+            return read_word("false", Value(false), out);
+        case 'n':
+            return read_word("null", Value(), out);
+        default:
+            return read_number(out);
+        }
+    }
+
+    bool read_word(std::string_view word, Value meaning, Value& out) {
+        if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+            std::string_view(p_, word.size()) != word) {
+            return false;
+        }
+        p_ += word.size();
+        out = std::move(meaning);
+        return true;
+    }
+
+    // A number as JSON writes it: an integer of up to 18 digits, or a float (read from its
+    // text the way the full parser's handler reads it).
+    bool read_number(Value& out) {
+        const char* start = p_;
+        const char* q = *p_ == '-' ? p_ + 1 : p_;
+        const char* digits = q;
+        std::uint64_t magnitude = 0; // meaningful up to digits_limit digits
+        while (q != end_ && is_digit(*q)) {
+            magnitude = magnitude * 10 + static_cast<std::uint64_t>(*q - '0');
+            ++q;
+        }
+        const std::ptrdiff_t count = q - digits;
+        if (count == 0 || (count > 1 && *digits == '0')) {
+            return false; // not a number, or a leading zero (an error for Boost to word)
+        }
+        const bool fraction = q != end_ && *q == '.';
+        if (fraction && !skip_digits(++q)) {
+            return false;
+        }
+        const bool exponent = q != end_ && (*q == 'e' || *q == 'E');
+        if (exponent) {
+            ++q;
+            if (q != end_ && (*q == '+' || *q == '-')) {
+                ++q;
+            }
+            const char* exponent_digits = q;
+            if (!skip_digits(q) || q - exponent_digits > 3) {
+                return false; // Boost refuses some long exponents: its words, not a value
+            }
+        }
+        if (q - start > number_length_limit) {
+            return false; // long: left to Boost's reading and limits
+        }
+        p_ = q;
+        if (fraction || exponent) {
+            out = Value(parse_double(std::string_view(start, static_cast<std::size_t>(q - start))));
+            return true;
+        }
+        if (count > digits_limit) {
+            return false; // may not fit 64 bits: the full parser makes it an int of any size
+        }
+        const auto value = static_cast<std::int64_t>(magnitude);
+        out = Value(*start == '-' ? -value : value);
+        return true;
+    }
+
+    static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+    // One digit or more at q, which is moved past them.
+    bool skip_digits(const char*& q) const {
+        const char* first = q;
+        while (q != end_ && is_digit(*q)) {
+            ++q;
+        }
+        return q != first;
+    }
+
+    bool read_array(Value& out, int depth) {
+        ++p_;
+        Value::Items items;
+        if (!take(']')) {
+            do {
+                items.emplace_back();
+                if (!read_value(items.back(), depth)) {
+                    return false;
+                }
+            } while (take(','));
+            if (!take(']')) {
+                return false;
+            }
+        }
+        out = Value::list(std::move(items));
+        return true;
+    }
+
+    bool read_object(Value& out, int depth) {
+        ++p_;
+        Value::Entries entries;
+        if (!take('}')) {
+            entries.reserve(4);
+            do {
+                std::string_view key;
+                if (!take('"') || !read_string(key) || !take(':')) {
+                    return false;
+                }
+                // A repeated key keeps its first position and takes the last value, as in
+                // Python.
+                const auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) {
+                    return e.first.as_string() == key;
+                });
+                if (same != entries.end()) {
+                    Value value;
+                    if (!read_value(value, depth)) {
+                        return false;
+                    }
+                    same->second = std::move(value);
+                    continue;
+                }
+                if (entries.size() == entries_limit) {
+                    return false;
+                }
+                entries.emplace_back(Value(std::string(key)), Value());
+                if (!read_value(entries.back().second, depth)) {
+                    return false;
+                }
+            } while (take(','));
+            if (!take('}')) {
+                return false;
+            }
+        }
+        out = Value::dict(std::move(entries));
+        return true;
+    }
+
+    const char* p_;
+    const char* end_;
 };
 
 } // namespace
@@ -490,13 +761,19 @@ std::string to_json(const Value& value) {
     return out;
 }
 
-Value from_json(std::string_view text) {
+namespace detail {
+
+std::optional<Value> from_plain_json(std::string_view text) {
+    return PlainReader(text).read();
+}
+
+Value from_any_json(std::string_view text) {
     PreScan scan = pre_scan(text);
     const std::string_view input = scan.patched ? std::string_view(*scan.patched) : text;
 
     boost::json::parse_options options;
     options.max_depth = max_nesting_depth;
-    boost::json::basic_parser<ValueBuilder> parser(options, &scan.specials);
+    boost::json::basic_parser<ValueBuilder> parser(options, &scan);
     boost::json::error_code ec;
     const std::size_t used = parser.write_some(false, input.data(), input.size(), ec);
     // On failure write_some returns the offset where parsing stopped.
@@ -507,6 +784,15 @@ Value from_json(std::string_view text) {
         throw SerializeError("json: extra data at offset " + std::to_string(used));
     }
     return parser.handler().take_result();
+}
+
+} // namespace detail
+
+Value from_json(std::string_view text) {
+    if (std::optional<Value> plain = detail::from_plain_json(text)) {
+        return std::move(*plain);
+    }
+    return detail::from_any_json(text);
 }
 
 } // namespace pyro

@@ -1,7 +1,9 @@
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -9,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "json_reader.hpp"
 #include "pyro/errors.hpp"
 #include "pyro/serializer.hpp"
 #include "pyro/value.hpp"
@@ -505,6 +508,113 @@ TEST(JsonReader, RandomGarbageOnlyThrowsSerializeError) {
         }
     }
     EXPECT_GT(parsed, 0);
+}
+
+// from_json reads plain texts (every call's request) with a shortcut and leaves the rest to
+// Boost's parser: on every text the shortcut takes, both must read the same value.
+TEST(JsonReader, ShortcutAndFullReaderAgree) {
+    std::mt19937 random(20261203);
+    const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+    const std::string spaces[] = {"", "", "", " ", "\n", "\t", "\r\n  "};
+    const auto space = [&] { return spaces[pick(std::size(spaces))]; };
+    const std::string numbers[] = {"0",
+                                   "-0",
+                                   "7",
+                                   "-42",
+                                   "123456789012345678",
+                                   "-999999999999999999",
+                                   "1234567890123456789",
+                                   "99999999999999999999999",
+                                   "-9223372036854775808",
+                                   "1.5",
+                                   "-0.0",
+                                   "0.1",
+                                   "1e5",
+                                   "1E-7",
+                                   "2.5e+300",
+                                   "1e400",
+                                   "-1e400",
+                                   "1e-400",
+                                   "4.9e-324",
+                                   "1.7976931348623157e308",
+                                   "3.141592653589793238462643383279",
+                                   "1e0999",
+                                   "0e0",
+                                   "0e000000",
+                                   "-0e000000",
+                                   "00",
+                                   "1.",
+                                   ".5",
+                                   "1e",
+                                   "+1",
+                                   "-"};
+    const std::string strings[] = {
+        "\"\"",          "\"echo\"",           "\"hello world\"", "\"a\\nb\"",
+        "\"\\u00e9\"",   "\"caf\xC3\xA9\"",    "\"NaN\"",         "\"\x7f\"",
+        "\"tab\there\"", "\"\\ud83d\\ude00\"", "\"Infinity\"",    "\"a\\\"b\""};
+    const std::string words[] = {"true", "false", "null", "NaN", "Infinity", "-Infinity", "True"};
+    const std::function<std::string(int)> value = [&](int depth) -> std::string {
+        switch (depth > 3 ? pick(3) : pick(5)) {
+        case 0:
+            return numbers[pick(std::size(numbers))];
+        case 1:
+            return strings[pick(std::size(strings))];
+        case 2:
+            return words[pick(std::size(words))];
+        case 3: {
+            std::string text = "[" + space();
+            for (std::size_t n = pick(5); n > 0; --n) {
+                text += value(depth + 1) + space() + (n > 1 ? "," + space() : "");
+            }
+            return text + "]";
+        }
+        default: {
+            std::string text = "{" + space();
+            for (std::size_t n = pick(4) == 0 ? 14 + pick(6) : pick(5); n > 0; --n) {
+                // Few key names, so keys repeat; some objects pass 16 entries.
+                text += "\"k" + std::to_string(pick(n > 6 ? 24 : 4)) + "\"" + space() + ":" +
+                        space() + value(depth + 1) + (n > 1 ? "," + space() : "");
+            }
+            return text + "}";
+        }
+        }
+    };
+    int shortcut = 0;
+    int full_only = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string text = space() + value(0) + space();
+        if (round % 4 == 3 && !text.empty()) {
+            text[pick(text.size())] = "[]{},:\" 0e.-\\x"[pick(15)];
+        }
+        const std::optional<Value> quick = detail::from_plain_json(text);
+        if (!quick) {
+            ++full_only;
+            continue;
+        }
+        ++shortcut;
+        try {
+            const Value full = detail::from_any_json(text);
+            EXPECT_EQ(quick->repr(), full.repr()) << testing::PrintToString(text);
+        } catch (const SerializeError& e) {
+            ADD_FAILURE() << "the shortcut read " << quick->repr() << " where the full reader says "
+                          << e.what() << ": " << testing::PrintToString(text);
+        }
+    }
+    // Both ways are exercised, not one.
+    EXPECT_GT(shortcut, 4000);
+    EXPECT_GT(full_only, 4000);
+}
+
+TEST(JsonReader, ShortcutTakesWhatCallsCarry) {
+    const std::string request =
+        R"({"object":"echo","method":"echo","params":["hello",42,-3.5e-3,true,null],"kwargs":{}})";
+    const std::optional<Value> quick = detail::from_plain_json(request);
+    ASSERT_TRUE(quick.has_value());
+    EXPECT_EQ(*quick, from_json(request));
+    // Escapes, non-ASCII text and bare NaN go the full way.
+    EXPECT_FALSE(detail::from_plain_json(R"(["a\nb"])").has_value());
+    EXPECT_FALSE(detail::from_plain_json("[\"caf\xC3\xA9\"]").has_value());
+    EXPECT_FALSE(detail::from_plain_json("[NaN]").has_value());
 }
 
 // --- serializer names and dispatch -----------------------------------------------------------
