@@ -5,6 +5,7 @@
 #include <iostream>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "pyro/errors.hpp"
 #include "pyro/remote_exception.hpp"
@@ -26,15 +27,23 @@ Value invoke_payload(SerializerKind kind, const std::string& object, const std::
 
 namespace {
 
-Value::Items params_of(const Value& params) {
+// Each takes from `value` what the request keeps: a copy from a const Value, the parts
+// themselves from one that is going away (a request's parameters are not copied twice).
+template <typename V>
+Value::Items params_of(V& params) {
     if (!params.is_sequence()) {
         throw SerializeError("invoke: params must be a list or tuple, got " +
                              std::string(params.type_name()));
     }
-    return params.items();
+    if constexpr (std::is_const_v<V>) {
+        return params.items();
+    } else {
+        return std::move(params.items());
+    }
 }
 
-Value::Entries kwargs_of(const Value& kwargs) {
+template <typename V>
+Value::Entries kwargs_of(V& kwargs) {
     if (kwargs.is_none()) {
         return {};
     }
@@ -42,7 +51,11 @@ Value::Entries kwargs_of(const Value& kwargs) {
         throw SerializeError("invoke: kwargs must be a dict or None, got " +
                              std::string(kwargs.type_name()));
     }
-    return kwargs.entries();
+    if constexpr (std::is_const_v<V>) {
+        return kwargs.entries();
+    } else {
+        return std::move(kwargs.entries());
+    }
 }
 
 std::string text_of(const Value& value, const char* field) {
@@ -53,14 +66,21 @@ std::string text_of(const Value& value, const char* field) {
     return value.as_string();
 }
 
-} // namespace
+// The entry of `key` in the dict `payload`, as const as `payload` is.
+template <typename V>
+V* field_of(V& payload, std::string_view key) {
+    const Value* found = payload.find(key);
+    // find() is const; `payload` itself is not when V is not, so neither is its entry.
+    return const_cast<V*>(found);
+}
 
-InvokeRequest parse_invoke(const Value& payload) {
+template <typename V>
+InvokeRequest parse_call(V& payload) {
     if (payload.is_dict()) {
-        const Value* object = payload.find("object");
-        const Value* method = payload.find("method");
-        const Value* params = payload.find("params");
-        const Value* kwargs = payload.find("kwargs");
+        V* object = field_of(payload, "object");
+        V* method = field_of(payload, "method");
+        V* params = field_of(payload, "params");
+        V* kwargs = field_of(payload, "kwargs");
         if (!object || !method || !params) {
             throw SerializeError("invoke: the call needs object, method and params");
         }
@@ -69,12 +89,22 @@ InvokeRequest parse_invoke(const Value& payload) {
     }
     if (payload.is_sequence() && payload.kind() != Value::Kind::Set &&
         payload.items().size() == 4) {
-        const auto& items = payload.items();
+        auto& items = payload.items();
         return {text_of(items[0], "object"), text_of(items[1], "method"), params_of(items[2]),
                 kwargs_of(items[3])};
     }
     throw SerializeError("invoke: expected the call as a dict or a 4-tuple, got " +
                          std::string(payload.type_name()));
+}
+
+} // namespace
+
+InvokeRequest parse_invoke(const Value& payload) {
+    return parse_call(payload);
+}
+
+InvokeRequest parse_invoke(Value&& payload) {
+    return parse_call(payload);
 }
 
 Value connect_payload(const std::string& object_id, bool with_metadata, Value handshake) {

@@ -34,6 +34,8 @@ struct InvokeRequest {
 // Accepts every form Python peers send: dict (json), tuple or list (serpent), params as list or
 // tuple, kwargs as dict or None. Throws SerializeError for anything else.
 [[nodiscard]] InvokeRequest parse_invoke(const Value& payload);
+// The same, taking the parameters out of `payload` instead of copying them.
+[[nodiscard]] InvokeRequest parse_invoke(Value&& payload);
 
 // {"handshake": "hello", "object": id} (or without "object" when metadata is off); the
 // handshake data is Pyro4's _pyroHandshake.
