@@ -329,21 +329,25 @@ std::string encode_message(const Message& message, std::string_view hmac_key,
 std::string detail::encode_message_head(const Message& message, std::string_view hmac_key,
                                         const MessageLimits& limits, std::size_t room) {
     // With a key, any HMAC chunk is dropped and a fresh one appended last, as Pyro4 does (§3.2).
-    std::vector<const Annotation*> chunks;
-    chunks.reserve(message.annotations.size());
-    for (const auto& annotation : message.annotations) {
-        if (hmac_key.empty() || annotation.key != hmac_key_name) {
-            chunks.push_back(&annotation);
-        }
-    }
     Annotation hmac_chunk;
     if (!hmac_key.empty()) {
         hmac_chunk = {std::string{hmac_key_name}, message_hmac(message, hmac_key)};
-        chunks.push_back(&hmac_chunk);
     }
+    // The chunks in wire order, visited twice (sizes, then bytes) without a list of them: a
+    // reply is encoded per call.
+    const auto for_each_chunk = [&](auto&& visit) {
+        for (const auto& annotation : message.annotations) {
+            if (hmac_key.empty() || annotation.key != hmac_key_name) {
+                visit(&annotation);
+            }
+        }
+        if (!hmac_key.empty()) {
+            visit(&hmac_chunk);
+        }
+    };
 
     std::size_t annotations_size = 0;
-    for (const Annotation* chunk : chunks) {
+    for_each_chunk([&](const Annotation* chunk) {
         if (chunk->key.size() != 4) {
             throw ProtocolError("annotation key must be of length 4: " + quoted(chunk->key));
         }
@@ -355,7 +359,7 @@ std::string detail::encode_message_head(const Message& message, std::string_view
                                 std::to_string(chunk->value.size()) + " bytes, at most 65535");
         }
         annotations_size += annotation_header_size + chunk->value.size();
-    }
+    });
     if (annotations_size > max_u16) {
         throw ProtocolError("annotations too large: " + std::to_string(annotations_size) +
                             " bytes in all, at most 65535");
@@ -382,11 +386,11 @@ std::string detail::encode_message_head(const Message& message, std::string_view
     append_u16(frame, header_checksum(type, protocol_version, data_size,
                                       static_cast<std::uint16_t>(annotations_size),
                                       message.serializer_id, message.flags, message.seq));
-    for (const Annotation* chunk : chunks) {
+    for_each_chunk([&](const Annotation* chunk) {
         frame += chunk->key;
         append_u16(frame, chunk->value.size());
         frame += chunk->value;
-    }
+    });
     return frame;
 }
 
