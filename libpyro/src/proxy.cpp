@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include <sys/socket.h>
 
@@ -101,15 +102,15 @@ public:
                         bool params_as_list) {
         const std::string& head = head_for(kind, object, method);
         const bool json = kind == SerializerKind::Json;
-        const std::string params_written = write_nested(
-            kind, params, json || params_as_list ? Value::Kind::List : Value::Kind::Tuple);
+        const std::string params_written =
+            write_nested(kind, params, json || params_as_list ? &Value::list : &Value::tuple);
         const std::string_view params_text = unwrap(kind, params_written);
         std::string kwargs_written;
         std::string_view kwargs_text = "{}";
         if (!kwargs) {
             kwargs_text = json ? "null" : "None";
         } else if (!kwargs->empty()) {
-            kwargs_written = write_nested(kind, *kwargs);
+            kwargs_written = write_nested(kind, *kwargs, &Value::dict);
             kwargs_text = unwrap(kind, kwargs_written);
         }
         const std::string_view kwargs_key = json ? ", \"kwargs\": " : ",";
@@ -131,19 +132,13 @@ private:
         std::string bytes; // json `{"object": ..., "method": ..., "params": `, serpent `(o,m,`
     };
 
-    // The codec's text for [container], the container made of `items` (moved in and back):
-    // `items` one level down, as in the request.
-    std::string write_nested(SerializerKind kind, Value::Items& items, Value::Kind container) {
+    // The codec's text for [make(parts)]: the arguments one level down, as in the request.
+    // `parts` is moved in and, however serialize() ends, back.
+    template <class Parts>
+    std::string write_nested(SerializerKind kind, Parts& parts, Value (*make)(Parts)) {
         Value& inner = nest();
-        inner = container == Value::Kind::List ? Value::list(std::move(items))
-                                               : Value::tuple(std::move(items));
-        const ItemsBack back{items, inner};
-        return serialize(kind, wrapper_);
-    }
-    std::string write_nested(SerializerKind kind, Value::Entries& entries) {
-        Value& inner = nest();
-        inner = Value::dict(std::move(entries));
-        const EntriesBack back{entries, inner};
+        inner = make(std::move(parts));
+        const GiveBack<Parts> back{parts, inner};
         return serialize(kind, wrapper_);
     }
 
@@ -154,20 +149,16 @@ private:
         }
         return wrapper_.items().front();
     }
-    // Give the arguments back to the caller however serialize() ends.
-    struct ItemsBack {
-        Value::Items& items;
+    template <class Parts>
+    struct GiveBack {
+        Parts& parts;
         Value& inner;
-        ~ItemsBack() {
-            items = std::move(inner.items());
-            inner = Value();
-        }
-    };
-    struct EntriesBack {
-        Value::Entries& entries;
-        Value& inner;
-        ~EntriesBack() {
-            entries = std::move(inner.entries());
+        ~GiveBack() {
+            if constexpr (std::is_same_v<Parts, Value::Entries>) {
+                parts = std::move(inner.entries());
+            } else {
+                parts = std::move(inner.items());
+            }
             inner = Value();
         }
     };
