@@ -1,7 +1,9 @@
 // pyro-load — the kit's load generator for `./labkit bench`.
 //
 // Drives N connections (one thread and one libpyro proxy each) for T seconds and prints one line
-// of JSON: calls done, calls per second, p50 and p99 latency in microseconds, payload MB/s.
+// of JSON: calls done, calls per second, p50 and p99 latency in microseconds, payload MB/s, and
+// the CPU time (user + system) this process spent per call while the clock ran: on a machine
+// shared with other work that figure moves much less than the latencies do.
 //
 //   pyro-load --uri PYRO:echo@localhost:PORT --mode echo --serializer json --seconds 2
 //   pyro-load --uri PYRO:Pyro.NameServer@localhost:9090 --mode lookup --connections 16
@@ -29,6 +31,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -171,6 +174,16 @@ bool write_all(int fd, const char* data, std::size_t size) {
         size -= static_cast<std::size_t>(n);
     }
     return true;
+}
+
+// User plus system CPU time of the whole process so far.
+double process_cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // The floor's server: a thread per connection reading SIZE bytes and writing them back. The
@@ -338,6 +351,7 @@ int main(int argc, char** argv) {
     while (ready.load() < o.connections) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     deadline = start + duration;
     deadline_ticks = deadline.time_since_epoch().count();
@@ -346,6 +360,7 @@ int main(int argc, char** argv) {
         t.join();
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = process_cpu_seconds() - cpu_start;
 
     std::vector<std::uint32_t> all;
     std::string error;
@@ -373,9 +388,9 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"mode\":\"%s\",\"serializer\":\"%s\",\"connections\":%d,\"seconds\":%.3f,"
                 "\"calls\":%zu,\"calls_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-                "\"mb_per_s\":%.2f,\"errors\":%d,\"error\":\"%s\"}\n",
+                "\"mb_per_s\":%.2f,\"cpu_us_per_call\":%.2f,\"errors\":%d,\"error\":\"%s\"}\n",
                 o.mode.c_str(), o.serializer.c_str(), o.connections, elapsed, all.size(),
-                calls / elapsed, p50, p99, calls * bytes / elapsed / 1e6, error.empty() ? 0 : 1,
-                escaped.c_str());
+                calls / elapsed, p50, p99, calls * bytes / elapsed / 1e6,
+                calls > 0 ? cpu * 1e6 / calls : 0.0, error.empty() ? 0 : 1, escaped.c_str());
     return error.empty() ? 0 : 1;
 }

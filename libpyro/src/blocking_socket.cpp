@@ -88,6 +88,7 @@ void BlockingSocket::close() noexcept {
     reader_.reset();
     begin_ = 0;
     end_ = 0;
+    last_frame_ = {};
 }
 
 int BlockingSocket::wait(short events, Clock::time_point until) const {
@@ -169,11 +170,15 @@ std::optional<Message> BlockingSocket::read(MessageLimits limits, int& error) {
     bool first = true;
     try {
         for (;;) {
+            if (std::optional<Message> whole = take_whole_frame(limits)) {
+                return whole;
+            }
             while (!reader_->has_message() && begin_ < end_) {
                 begin_ += reader_->feed(
                     std::span<const std::uint8_t>(buffer_.get() + begin_, end_ - begin_));
             }
             if (reader_->has_message()) {
+                last_frame_ = Clock::now();
                 return reader_->take();
             }
             begin_ = 0;
@@ -217,9 +222,33 @@ std::optional<Message> BlockingSocket::read(MessageLimits limits, int& error) {
     }
 }
 
-bool BlockingSocket::idle() const {
+std::optional<Message> BlockingSocket::take_whole_frame(const MessageLimits& limits) {
+    if (end_ - begin_ < message_header_size || reader_->header() ||
+        reader_->bytes_wanted() != message_header_size) {
+        return std::nullopt; // not a whole header, or a frame already begun in the reader
+    }
+    const std::uint8_t* start = buffer_.get() + begin_;
+    const MessageHeader header = MessageHeader::decode(
+        std::span<const std::uint8_t, message_header_size>(start, message_header_size));
+    const std::size_t size =
+        message_header_size + header.annotations_size + static_cast<std::size_t>(header.data_size);
+    if (size > end_ - begin_) {
+        return std::nullopt;
+    }
+    // The same checks as the reader's, on the same bytes.
+    Message message =
+        decode_message(std::string_view(reinterpret_cast<const char*>(start), size), limits);
+    begin_ += size;
+    last_frame_ = Clock::now();
+    return message;
+}
+
+bool BlockingSocket::idle(bool trust_recent) const {
     if (fd_ < 0 || begin_ < end_) {
         return false;
+    }
+    if (trust_recent && Clock::now() - last_frame_ < recently) {
+        return true;
     }
     char byte;
     const auto n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -53,17 +53,27 @@ public:
     [[nodiscard]] std::optional<Message> read(MessageLimits limits, int& error);
 
     // Neither closed by the peer nor with unread bytes (received but not asked for: a stale
-    // frame) waiting: safe to send a request on.
-    [[nodiscard]] bool idle() const;
+    // frame) waiting: safe to send a request on. With `trust_recent`, the kernel is asked (a
+    // MSG_PEEK receive) only when the last frame arrived `recently` or longer ago: a peer closes
+    // a connection when it has been idle (the server's timeout) or when it goes away, not
+    // microseconds after answering, and a call made straight after the last one's answer is
+    // spared a system call. A close within that window is then found as a close just after the
+    // check always was: the call fails (ConnectionClosedError) and the next one connects afresh.
+    [[nodiscard]] bool idle(bool trust_recent) const;
+    static constexpr std::chrono::microseconds recently{50};
 
 private:
+    // The next frame when all of it is in the buffer and the reader has none begun: decoded
+    // where it lies (decode_message) rather than copied into the reader a part at a time.
+    [[nodiscard]] std::optional<Message> take_whole_frame(const MessageLimits& limits);
     // Waits until fd_ can do `events` within what is left until `deadline`.
     [[nodiscard]] int wait(short events, std::chrono::steady_clock::time_point deadline) const;
     [[nodiscard]] std::chrono::steady_clock::time_point deadline() const;
 
     int fd_ = -1;
-    std::chrono::nanoseconds timeout_{0};         // what the proxy wants
-    std::chrono::nanoseconds applied_timeout_{0}; // what the socket has (SO_*TIMEO)
+    std::chrono::nanoseconds timeout_{0};                // what the proxy wants
+    std::chrono::nanoseconds applied_timeout_{0};        // what the socket has (SO_*TIMEO)
+    std::chrono::steady_clock::time_point last_frame_{}; // when read() last returned a frame
     std::optional<MessageReader> reader_;
     // Received bytes: one receive usually holds a whole reply. Not a vector: growing one
     // zero-fills bytes the socket writes anyway.

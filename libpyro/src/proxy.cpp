@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include <sys/socket.h>
 
@@ -21,6 +22,7 @@
 #include "pyro/message.hpp"
 #include "pyro/name_server.hpp"
 #include "pyro/remote_exception.hpp"
+#include "serpent.hpp"
 #include "transport.hpp"
 
 namespace pyro {
@@ -85,6 +87,122 @@ bool is_nothing_listening(const boost::system::error_code& error) {
            error == boost::system::errc::no_such_file_or_directory; // a Unix socket not there
 }
 
+// The INVOKE payload for a proxy: the bytes serialize(kind, invoke_payload(...)) gives
+// (protocol.hpp), written in two pieces. The head (object and method, and for json the key
+// names) repeats call after call, so it is kept for the few methods a proxy calls; only the
+// arguments are serialized per call, without building the request dict or tuple around them.
+// Each piece is written by the codec itself, one container down as in the whole payload, so
+// the bytes, the nesting limits and the errors are the codec's own.
+class InvokeWriter {
+public:
+    // `params` and `kwargs` are moved into the serializer's input and back, so a retry sends
+    // them again. `params_as_list`: serpent writes the params as a list, not a tuple (§5.9).
+    std::string payload(SerializerKind kind, const std::string& object, const std::string& method,
+                        Value::Items& params, std::optional<Value::Entries>& kwargs,
+                        bool params_as_list) {
+        const std::string& head = head_for(kind, object, method);
+        const bool json = kind == SerializerKind::Json;
+        const std::string params_written =
+            write_nested(kind, params, json || params_as_list ? &Value::list : &Value::tuple);
+        const std::string_view params_text = unwrap(kind, params_written);
+        std::string kwargs_written;
+        std::string_view kwargs_text = "{}";
+        if (!kwargs) {
+            kwargs_text = json ? "null" : "None";
+        } else if (!kwargs->empty()) {
+            kwargs_written = write_nested(kind, *kwargs, &Value::dict);
+            kwargs_text = unwrap(kind, kwargs_written);
+        }
+        const std::string_view kwargs_key = json ? ", \"kwargs\": " : ",";
+        std::string out;
+        out.reserve(head.size() + params_text.size() + kwargs_key.size() + kwargs_text.size() + 1);
+        out += head;
+        out += params_text;
+        out += kwargs_key;
+        out += kwargs_text;
+        out += json ? '}' : ')';
+        return out;
+    }
+
+private:
+    struct Head {
+        SerializerKind kind;
+        std::string object;
+        std::string method;
+        std::string bytes; // json `{"object": ..., "method": ..., "params": `, serpent `(o,m,`
+    };
+
+    // The codec's text for [make(parts)]: the arguments one level down, as in the request.
+    // `parts` is moved in and, however serialize() ends, back.
+    template <class Parts>
+    std::string write_nested(SerializerKind kind, Parts& parts, Value (*make)(Parts)) {
+        Value& inner = nest();
+        inner = make(std::move(parts));
+        const GiveBack<Parts> back{parts, inner};
+        return serialize(kind, wrapper_);
+    }
+
+    // The one-item list the nested containers are written in, kept from call to call.
+    Value& nest() {
+        if (wrapper_.is_none()) {
+            wrapper_ = Value::list(Value::Items(1));
+        }
+        return wrapper_.items().front();
+    }
+    template <class Parts>
+    struct GiveBack {
+        Parts& parts;
+        Value& inner;
+        ~GiveBack() {
+            if constexpr (std::is_same_v<Parts, Value::Entries>) {
+                parts = std::move(inner.entries());
+            } else {
+                parts = std::move(inner.items());
+            }
+            inner = Value();
+        }
+    };
+
+    // What the codec wrote for [value], without the brackets (and serpent's header line).
+    static std::string_view unwrap(SerializerKind kind, std::string_view written) {
+        const std::size_t skip =
+            (kind == SerializerKind::Serpent ? detail::serpent_header.size() : 0) + 1;
+        return written.substr(skip, written.size() - skip - 1);
+    }
+
+    const std::string& head_for(SerializerKind kind, const std::string& object,
+                                const std::string& method) {
+        for (const Head& head : heads_) {
+            if (head.kind == kind && head.method == method && head.object == object) {
+                return head.bytes;
+            }
+        }
+        // The codec writes the object and method; the payload's other parts follow them.
+        std::string bytes;
+        if (kind == SerializerKind::Json) {
+            bytes = serialize(kind, Value::dict({{"object", object}, {"method", method}}));
+            bytes.pop_back(); // '}'
+            bytes += ", \"params\": ";
+        } else {
+            bytes = serialize(kind, Value::tuple({Value(object), Value(method)}));
+            bytes.back() = ','; // ')'
+        }
+        if (heads_.size() < max_heads) {
+            heads_.push_back({kind, object, method, std::move(bytes)});
+            return heads_.back().bytes;
+        }
+        Head& reused = heads_[next_];
+        next_ = (next_ + 1) % max_heads;
+        reused = {kind, object, method, std::move(bytes)};
+        return reused.bytes;
+    }
+
+    static constexpr std::size_t max_heads = 8;
+    Value wrapper_; // [inner], made at the first call
+    std::vector<Head> heads_;
+    std::size_t next_ = 0; // the head to replace when all are taken
+};
+
 } // namespace
 
 struct Proxy::Impl {
@@ -126,6 +244,7 @@ struct Proxy::Impl {
     // PYRO_MONITOR: this end's and the peer's address, found once per connection.
     std::string monitor_local;
     std::string monitor_peer;
+    InvokeWriter invoke_writer;
     std::mutex mutex; // one call at a time on the one connection
 
     Impl(Uri u, Config c, Logger l)
@@ -193,10 +312,13 @@ struct Proxy::Impl {
     }
 
     // An idle connection whose peer went away (server restarted) is noticed before a request is
-    // sent on it, so the call can go to a fresh connection safely.
+    // sent on it, so the call can go to a fresh connection safely. A plain connection whose
+    // last answer came microseconds ago is taken as alive (BlockingSocket::idle).
     bool connection_alive() {
         if (!socket) {
-            return plain.idle();
+            // PYRO_FAULTS may duplicate a request, and the second answer, which arrives a little
+            // after the first, must be found before the next call (handouts/failures.md §3).
+            return plain.idle(!fault_connection);
         }
         if (!socket->is_open()) {
             return false;
@@ -404,6 +526,10 @@ struct Proxy::Impl {
     }
 
     Message new_message(MessageType type, std::uint16_t message_flags, const Value& payload) {
+        return new_message(type, message_flags, serialize(serializer, payload));
+    }
+
+    Message new_message(MessageType type, std::uint16_t message_flags, std::string payload) {
         Message message;
         message.type = type;
         message.flags = message_flags;
@@ -412,7 +538,7 @@ struct Proxy::Impl {
         if (!correlation_id.empty()) {
             message.annotations.push_back({"CORR", correlation_id});
         }
-        message.payload = serialize(serializer, payload);
+        message.payload = std::move(payload);
         if (config.compression) {
             compress_payload(message);
         }
@@ -662,8 +788,9 @@ struct Proxy::Impl {
         }
         if (!reply.has_flag(flags::meta_on_connect) && config.metadata) {
             // §5.2 step 3: a server that did not send metadata is asked for it.
-            metadata = detail::metadata_from_value(exchange(
-                "Pyro.Daemon", "get_metadata", Value::list({target.object()}), Value::Entries{}));
+            metadata = detail::metadata_from_value(exchange("Pyro.Daemon", "get_metadata",
+                                                            Value::Items{Value(target.object())},
+                                                            Value::Entries{}));
         }
         if (metadata && metadata->methods.empty() && metadata->attrs.empty()) {
             throw PyroError("remote object doesn't expose any methods or attributes. Did you "
@@ -675,22 +802,28 @@ struct Proxy::Impl {
     // params as a list rather than a tuple, as Python's stream iterator does (§5.9).
     // With `result_bytes`, a plain result is not parsed: its serialized bytes are moved there and
     // None is returned (exceptions and item streams as always).
-    Value exchange(const std::string& object, const std::string& method, Value params,
+    Value exchange(const std::string& object, const std::string& method, Value::Items params,
                    std::optional<Value::Entries> kwargs, bool oneway = false,
                    bool params_as_list = false, std::string* result_bytes = nullptr) {
+        return exchange_keeping(object, method, params, kwargs, oneway, params_as_list,
+                                result_bytes);
+    }
+
+    // exchange() for a call that may be sent again (perform's retries): the arguments are left
+    // as they were.
+    Value exchange_keeping(const std::string& object, const std::string& method,
+                           Value::Items& params, std::optional<Value::Entries>& kwargs, bool oneway,
+                           bool params_as_list, std::string* result_bytes) {
         seq = static_cast<std::uint16_t>(seq + 1);
         stream_started.clear();
-        Value payload =
-            detail::invoke_payload(serializer, object, method, params.items(), std::move(kwargs));
-        if (params_as_list && serializer == SerializerKind::Serpent) {
-            payload.items()[2] = Value::list(std::move(payload.items()[2].items()));
-        }
-        send(new_message(MessageType::Invoke, oneway ? flags::oneway : 0, std::move(payload)));
+        send(new_message(
+            MessageType::Invoke, oneway ? flags::oneway : 0,
+            invoke_writer.payload(serializer, object, method, params, kwargs, params_as_list)));
         if (oneway) {
             return Value();
         }
-        const Message reply = receive();
-        response_annotations = reply.annotations;
+        Message reply = receive();
+        response_annotations = std::move(reply.annotations);
         if (reply.type != MessageType::Result) {
             throw ProtocolError("invalid msg type " + std::to_string(static_cast<int>(reply.type)) +
                                 " received");
@@ -705,7 +838,7 @@ struct Proxy::Impl {
         }
         if (reply.has_flag(flags::item_stream_result)) {
             // §5.9: the items follow one by one (stream.hpp); without STRM the server refused.
-            const std::string* id = reply.annotation("STRM");
+            const std::string* id = last_response_annotation("STRM");
             if (id == nullptr || id->empty()) {
                 throw ProtocolError("result of call is an iterator, but the server is not "
                                     "configured to allow streaming");
@@ -713,15 +846,25 @@ struct Proxy::Impl {
             stream_started = *id;
             return Value();
         }
-        std::string bytes = payload_bytes(reply, limits);
+        if (reply.has_flag(flags::compressed)) {
+            reply.payload = payload_bytes(reply, limits);
+        }
         if (reply.has_flag(flags::exception)) {
-            std::rethrow_exception(exception_from_value(deserialize(serializer, bytes)));
+            std::rethrow_exception(exception_from_value(deserialize(serializer, reply.payload)));
         }
         if (result_bytes != nullptr) {
-            *result_bytes = std::move(bytes);
+            *result_bytes = std::move(reply.payload);
             return Value();
         }
-        return deserialize(serializer, bytes);
+        return deserialize(serializer, reply.payload);
+    }
+
+    // Message::annotation() of the last reply, whose chunks response_annotations holds now.
+    [[nodiscard]] const std::string* last_response_annotation(std::string_view key) const {
+        const auto found =
+            std::find_if(response_annotations.rbegin(), response_annotations.rend(),
+                         [key](const Annotation& annotation) { return annotation.key == key; });
+        return found == response_annotations.rend() ? nullptr : &found->value;
     }
 
     // §5.2 step 5: with metadata, an attribute the object does not expose fails here, without
@@ -749,8 +892,9 @@ struct Proxy::Impl {
 
     // A call with Pyro4's MAX_RETRIES, dropping the connection on any communication failure so
     // the next call starts afresh (§5.4).
-    Value perform(const std::string& method, const Value::Items& args,
-                  const std::optional<Value::Entries>& kwargs, bool force_oneway,
+    // The arguments are left as they were (a retry sends them again).
+    Value perform(const std::string& method, Value::Items& args,
+                  std::optional<Value::Entries>& kwargs, bool force_oneway,
                   std::string* result_bytes = nullptr) {
         for (int attempt = 0;; ++attempt) {
             try {
@@ -768,9 +912,8 @@ struct Proxy::Impl {
                     force_oneway ||
                     (metadata && std::find(metadata->oneway.begin(), metadata->oneway.end(),
                                            method) != metadata->oneway.end());
-                // Copies, not moves: a retry sends the same arguments again.
-                return exchange(target.object(), method, Value::list(args), kwargs, oneway, false,
-                                result_bytes);
+                return exchange_keeping(target.object(), method, args, kwargs, oneway, false,
+                                        result_bytes);
             } catch (const CommunicationError& error) {
                 disconnect();
                 // Pyro4 retries only a lost connection or a timeout (MAX_RETRIES, §5.11).
@@ -848,13 +991,14 @@ Proxy::Proxy(Proxy&&) noexcept = default;
 Proxy& Proxy::operator=(Proxy&&) noexcept = default;
 
 Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries kwargs) {
+    std::optional<Value::Entries> keywords(std::move(kwargs));
     const std::lock_guard lock(impl_->mutex);
-    Value result = impl_->perform(std::string(method), args, kwargs, false);
+    Value result = impl_->perform(std::string(method), args, keywords, false);
     if (!impl_->stream_started.empty()) {
         // A Value cannot hold a stream: free it on the server and say how to iterate it.
         const std::string id = std::exchange(impl_->stream_started, {});
         try {
-            impl_->exchange("Pyro.Daemon", "close_stream", Value::list({Value(id)}),
+            impl_->exchange("Pyro.Daemon", "close_stream", Value::Items{Value(id)},
                             Value::Entries{}, true, true);
         } catch (const CommunicationError&) {
             impl_->disconnect();
@@ -869,9 +1013,10 @@ Value Proxy::invoke(std::string_view method, Value::Items args, Value::Entries k
 
 std::string Proxy::invoke_serialized(std::string_view method, Value::Items args,
                                      Value::Entries kwargs) {
+    std::optional<Value::Entries> keywords(std::move(kwargs));
     const std::lock_guard lock(impl_->mutex);
     std::string result;
-    impl_->perform(std::string(method), args, kwargs, false, &result);
+    impl_->perform(std::string(method), args, keywords, false, &result);
     if (!impl_->stream_started.empty()) {
         impl_->disconnect(); // the stream stays unread on the server until this connection ends
         impl_->stream_started.clear();
@@ -884,9 +1029,10 @@ std::string Proxy::invoke_serialized(std::string_view method, Value::Items args,
 Stream Proxy::invoke_stream(std::string_view method, Value::Items args, Value::Entries kwargs) {
     Value result;
     std::string id;
+    std::optional<Value::Entries> keywords(std::move(kwargs));
     {
         const std::lock_guard lock(impl_->mutex);
-        result = impl_->perform(std::string(method), args, kwargs, false);
+        result = impl_->perform(std::string(method), args, keywords, false);
         id = std::exchange(impl_->stream_started, {});
     }
     if (id.empty()) {
@@ -907,11 +1053,11 @@ Value Proxy::stream_request(const std::weak_ptr<void>& proxy, const char* method
                                     "bind() on it to go on within the server's linger time)");
     }
     try {
-        Value item = impl->exchange("Pyro.Daemon", method, Value::list({Value(stream_id)}),
+        Value item = impl->exchange("Pyro.Daemon", method, Value::Items{Value(stream_id)},
                                     Value::Entries{}, oneway, true);
         if (!impl->stream_started.empty()) {
             const std::string nested = std::exchange(impl->stream_started, {});
-            impl->exchange("Pyro.Daemon", "close_stream", Value::list({Value(nested)}),
+            impl->exchange("Pyro.Daemon", "close_stream", Value::Items{Value(nested)},
                            Value::Entries{}, true, true);
             throw PyroError("an item of the stream is itself an item stream, which libpyro "
                             "does not iterate; yield lists instead");
@@ -924,20 +1070,25 @@ Value Proxy::stream_request(const std::weak_ptr<void>& proxy, const char* method
 }
 
 void Proxy::invoke_oneway(std::string_view method, Value::Items args, Value::Entries kwargs) {
+    std::optional<Value::Entries> keywords(std::move(kwargs));
     const std::lock_guard lock(impl_->mutex);
-    impl_->perform(std::string(method), args, kwargs, true);
+    impl_->perform(std::string(method), args, keywords, true);
 }
 
 Value Proxy::get_attribute(std::string_view name) {
     const std::lock_guard lock(impl_->mutex);
     impl_->require_attribute(name);
-    return impl_->perform("__getattr__", {Value(name)}, std::nullopt, false);
+    Value::Items args{Value(name)};
+    std::optional<Value::Entries> no_kwargs; // None: how Pyro4 sends attribute access (§5.8)
+    return impl_->perform("__getattr__", args, no_kwargs, false);
 }
 
 void Proxy::set_attribute(std::string_view name, const Value& value) {
     const std::lock_guard lock(impl_->mutex);
     impl_->require_attribute(name);
-    impl_->perform("__setattr__", {Value(name), value}, std::nullopt, false);
+    Value::Items args{Value(name), value};
+    std::optional<Value::Entries> no_kwargs;
+    impl_->perform("__setattr__", args, no_kwargs, false);
 }
 
 Value Proxy::invoke_batch(Value::Items calls, bool oneway) {
@@ -991,7 +1142,7 @@ ObjectMetadata Proxy::metadata() {
     if (!impl_->metadata) {
         impl_->metadata = detail::metadata_from_value(
             impl_->exchange("Pyro.Daemon", "get_metadata",
-                            Value::list({impl_->connected->object()}), Value::Entries{}));
+                            Value::Items{Value(impl_->connected->object())}, Value::Entries{}));
     }
     return *impl_->metadata; // a copy: a reconnect on another thread may replace it
 }
