@@ -549,9 +549,12 @@ TEST(JsonReader, ShortcutAndFullReaderAgree) {
                                    "+1",
                                    "-"};
     const std::string strings[] = {
-        "\"\"",          "\"echo\"",           "\"hello world\"", "\"a\\nb\"",
-        "\"\\u00e9\"",   "\"caf\xC3\xA9\"",    "\"NaN\"",         "\"\x7f\"",
-        "\"tab\there\"", "\"\\ud83d\\ude00\"", "\"Infinity\"",    "\"a\\\"b\""};
+        "\"\"", "\"echo\"", "\"hello world\"", "\"a\\nb\"", "\"\\u00e9\"", "\"caf\xC3\xA9\"",
+        "\"NaN\"", "\"\x7f\"", "\"tab\there\"", "\"\\ud83d\\ude00\"", "\"Infinity\"", "\"a\\\"b\"",
+        // Longer than a word, so the shortcut's eight-byte steps meet what it must refuse.
+        "\"a plain run of thirty-two bytes.\"", "\"0123456789abcdef\\n0123\"",
+        "\"0123456789abcdef\x01tail\"", "\"0123456789abcdef caf\xC3\xA9\"",
+        "\"0123456789abcdef\xff\xfe" "0123456789\""};
     const std::string words[] = {"true", "false", "null", "NaN", "Infinity", "-Infinity", "True"};
     const std::function<std::string(int)> value = [&](int depth) -> std::string {
         switch (depth > 3 ? pick(3) : pick(5)) {
