@@ -554,7 +554,8 @@ TEST(JsonReader, ShortcutAndFullReaderAgree) {
         // Longer than a word, so the shortcut's eight-byte steps meet what it must refuse.
         "\"a plain run of thirty-two bytes.\"", "\"0123456789abcdef\\n0123\"",
         "\"0123456789abcdef\x01tail\"", "\"0123456789abcdef caf\xC3\xA9\"",
-        "\"0123456789abcdef\xff\xfe" "0123456789\""};
+        "\"0123456789abcdef\xff\xfe"
+        "0123456789\""};
     const std::string words[] = {"true", "false", "null", "NaN", "Infinity", "-Infinity", "True"};
     const std::function<std::string(int)> value = [&](int depth) -> std::string {
         switch (depth > 3 ? pick(3) : pick(5)) {
